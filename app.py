@@ -1,0 +1,101 @@
+"""Image metadata service: S3 event handlers and the HTTP API. Routing only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict
+from typing import Any
+
+from chalice import BadRequestError, Chalice, NotFoundError, Response
+from chalice.app import S3Event
+
+from chalicelib.dependencies import Dependencies
+from chalicelib.downloads import fetch_download
+from chalicelib.ingest import Outcome, parse_s3_record
+from chalicelib.keys import InvalidKeyError, resolve_key
+from chalicelib.settings import Settings
+
+app = Chalice(app_name="image-metadata")
+app.log.setLevel(logging.INFO)
+# API Gateway turns a base64 Lambda body back into bytes only when the
+# request's Accept header matches a binary media type; curl and browsers send
+# `*/*`. With `*/*` every response is base64 on the Lambda side and decoded by
+# API Gateway (and by `chalice local`), so JSON and images both arrive intact.
+app.api.binary_types.append("*/*")
+
+deps = Dependencies(Settings.from_env())
+
+
+@app.on_s3_event(
+    bucket=deps.settings.bucket, events=["s3:ObjectCreated:*"], prefix=deps.settings.prefix
+)
+def on_object_created(event: S3Event) -> None:
+    started = time.perf_counter()
+    outcome = deps.ingestor.object_created(parse_s3_record(event.to_dict()["Records"][0]))
+    _log("object_created", outcome, started)
+
+
+@app.on_s3_event(
+    bucket=deps.settings.bucket, events=["s3:ObjectRemoved:*"], prefix=deps.settings.prefix
+)
+def on_object_removed(event: S3Event) -> None:
+    started = time.perf_counter()
+    outcome = deps.ingestor.object_removed(parse_s3_record(event.to_dict()["Records"][0]))
+    _log("object_removed", outcome, started)
+
+
+@app.route("/images", methods=["GET"])
+def get_image() -> dict[str, Any]:
+    key = _requested_key()
+    record = deps.catalog.get(key)
+    if record is None:
+        raise NotFoundError(f"no image metadata for key {key!r}")
+    return record
+
+
+@app.route("/images/download", methods=["GET"])
+def download_image() -> Response:
+    key = _requested_key()
+    s = deps.settings
+    download = fetch_download(
+        deps.s3, deps.catalog, s.bucket, key, s.max_inline_download, s.presign_expires
+    )
+    if download is None:
+        raise NotFoundError(f"no image with key {key!r}")
+    if download.redirect_url:
+        return Response(
+            body="",
+            status_code=307,
+            headers={"Location": download.redirect_url, "Cache-Control": "no-store"},
+        )
+    return Response(
+        body=download.body,
+        headers={
+            "Content-Type": download.content_type,
+            "ETag": f'"{download.etag}"',
+        },
+    )
+
+
+@app.route("/summary", methods=["GET"])
+def get_summary() -> dict[str, Any]:
+    return deps.catalog.summary()
+
+
+def _requested_key() -> str:
+    params = app.current_request.query_params or {}
+    raw = params.get("s3objectkey")
+    if raw is None:
+        raise BadRequestError("missing query parameter 's3objectkey'")
+    try:
+        return resolve_key(raw, deps.settings.prefix)
+    except InvalidKeyError as error:
+        raise BadRequestError(str(error)) from None
+
+
+def _log(handler: str, outcome: Outcome, started: float) -> None:
+    line = {"handler": handler, **asdict(outcome)}
+    line["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    app.log.info(json.dumps(line))

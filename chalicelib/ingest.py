@@ -1,0 +1,116 @@
+"""S3 events in, catalog writes out: what the event handlers do.
+
+S3 delivers events at least once and in no guaranteed order. Each event
+carries a per-key `sequencer`; the catalog applies an event only when it is
+newer than the last one applied to the key, so duplicates and stragglers are
+harmless. Reads carry `IfMatch` on the event's ETag: if the object changed
+since the event, a newer event is on its way and this one is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from chalicelib.catalog import Catalog
+from chalicelib.extract import extract_metadata
+from chalicelib.keys import is_image_key
+from chalicelib.records import build_record
+from chalicelib.s3file import ObjectChangedError, S3RangeFile
+
+# S3 sequencers are hex strings of varying length; AWS documents comparing
+# them after right-padding the shorter one with zeros. A fixed width lets the
+# stored strings compare correctly in DynamoDB conditions too.
+SEQUENCER_WIDTH = 32
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    bucket: str
+    key: str
+    sequencer: str
+    etag: str | None = None
+
+
+def parse_s3_record(record: dict[str, Any]) -> ObjectEvent:
+    """The parts of one S3 notification record we use; the key URL-decoded."""
+    s3 = record["s3"]
+    obj = s3["object"]
+    etag = obj.get("eTag") or obj.get("etag")
+    return ObjectEvent(
+        bucket=s3["bucket"]["name"],
+        key=unquote_plus(obj["key"]),
+        sequencer=normalize_sequencer(obj.get("sequencer")),
+        etag=etag.strip('"') if etag else None,
+    )
+
+
+def normalize_sequencer(raw: str | None) -> str:
+    """Fixed-width, upper-case form; empty when the event has none."""
+    if not raw:
+        return ""
+    return raw.strip().upper().ljust(SEQUENCER_WIDTH, "0")
+
+
+@dataclass
+class Outcome:
+    """What handling one event did; logged as one line."""
+
+    key: str
+    action: str  # stored | deleted | stale | superseded | ignored
+    status: str | None = None
+    requests: int = 0
+    bytes_read: int = 0
+
+
+class Ingestor:
+    def __init__(
+        self,
+        s3_client: Any,
+        catalog: Catalog,
+        bucket: str,
+        prefix: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._s3 = s3_client
+        self._catalog = catalog
+        self._bucket = bucket
+        self._prefix = prefix
+        self._clock = clock
+
+    def object_created(self, event: ObjectEvent) -> Outcome:
+        if not self._concerns_us(event):
+            return Outcome(event.key, "ignored")
+        # Cheap early exit for duplicates and stragglers: no S3 read at all.
+        applied = self._catalog.sequencer_of(event.key)
+        if event.sequencer and applied and applied >= event.sequencer:
+            return Outcome(event.key, "stale")
+        try:
+            reader = S3RangeFile(self._s3, self._bucket, event.key, if_match=event.etag)
+            metadata = extract_metadata(reader)
+            if reader.failure:
+                raise reader.failure
+        except ObjectChangedError:
+            # Overwritten or deleted since this event: the newer event decides.
+            return Outcome(event.key, "superseded")
+        record = build_record(event.key, reader.info, metadata, self._clock())
+        stored = self._catalog.put(record, event.sequencer)
+        return Outcome(
+            event.key,
+            "stored" if stored else "stale",
+            record["status"],
+            reader.requests,
+            reader.bytes_read,
+        )
+
+    def object_removed(self, event: ObjectEvent) -> Outcome:
+        if not self._concerns_us(event):
+            return Outcome(event.key, "ignored")
+        deleted = self._catalog.delete(event.key, event.sequencer)
+        return Outcome(event.key, "deleted" if deleted else "stale")
+
+    def _concerns_us(self, event: ObjectEvent) -> bool:
+        return event.bucket == self._bucket and is_image_key(event.key, self._prefix)

@@ -1,0 +1,49 @@
+"""Configuration, read once from environment variables set per stage."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# A Lambda proxy response is capped at 6 MB and the body is base64 (4/3 larger),
+# so about 4.5 MB of raw bytes fit; 4 MiB leaves room for headers.
+DEFAULT_MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    table: str
+    prefix: str = "uploads/"
+    counter_shards: int = 1
+    max_inline_download: int = DEFAULT_MAX_INLINE_DOWNLOAD
+    presign_expires: int = 300
+    tombstone_ttl: int = 7 * 24 * 3600
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        prefix = environ.get("IMAGES_PREFIX", "uploads/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return cls(
+            bucket=environ.get("IMAGES_BUCKET", ""),
+            table=environ.get("IMAGES_TABLE", ""),
+            prefix=prefix,
+            counter_shards=_positive_int(environ, "IMAGES_COUNTER_SHARDS", 1),
+            max_inline_download=_positive_int(
+                environ, "IMAGES_MAX_INLINE_DOWNLOAD", DEFAULT_MAX_INLINE_DOWNLOAD
+            ),
+            presign_expires=_positive_int(environ, "IMAGES_PRESIGN_EXPIRES", 300),
+            tombstone_ttl=_positive_int(environ, "IMAGES_TOMBSTONE_TTL", 7 * 24 * 3600),
+        )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value

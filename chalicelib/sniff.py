@@ -1,0 +1,73 @@
+"""Guess a file's MIME type from its first bytes.
+
+Used to tell a *corrupt* image (its signature says image, but it cannot be
+parsed) from an *unsupported* file (not an image we read), and to name what an
+unsupported file is.
+"""
+
+from __future__ import annotations
+
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"II+\x00", "image/tiff"),
+    (b"MM\x00+", "image/tiff"),
+    (b"BM", "image/bmp"),
+    (b"\x00\x00\x01\x00", "image/x-icon"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"),
+    (b"\xff\x4f\xff\x51", "image/jp2"),
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+    (b"8BPS", "image/vnd.adobe.photoshop"),
+]
+
+_FTYP_BRANDS = {
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"qt  ": "video/quicktime",
+}
+
+
+def sniff_mime(head: bytes) -> str | None:
+    """MIME type suggested by the leading bytes, or None when unknown."""
+    for signature, mime in _SIGNATURES:
+        if head.startswith(signature):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        return _FTYP_BRANDS.get(head[8:12], "video/mp4")
+    return _sniff_text(head)
+
+
+def looks_like_image(mime: str | None) -> bool:
+    return bool(mime) and mime.startswith("image/") and mime != "image/svg+xml"
+
+
+def _sniff_text(head: bytes) -> str | None:
+    if not head or b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # The sample may end inside a multi-byte character.
+        if error.start < len(head) - 3:
+            return None
+        text = head[: error.start].decode("utf-8")
+    stripped = text.lstrip().lower()
+    if stripped.startswith("<svg") or (stripped.startswith("<?xml") and "<svg" in stripped):
+        return "image/svg+xml"
+    if stripped.startswith(("<!doctype html", "<html")):
+        return "text/html"
+    return "text/plain"

@@ -1,0 +1,86 @@
+"""Create the bucket, table, queue and bucket notification, idempotently.
+
+Works against any AWS-compatible endpoint (the embedded moto server,
+LocalStack, ...): every step tolerates "already exists".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.catalog import table_definition
+from chalicelib.settings import Settings
+
+QUEUE_NAME = "image-metadata-events"
+
+
+def provision(session: Any, settings: Settings) -> str:
+    """Make the stack's resources exist; returns the event queue URL."""
+    s3 = session.client("s3")
+    dynamodb = session.client("dynamodb")
+    sqs = session.client("sqs")
+
+    _ignore_exists(lambda: s3.create_bucket(Bucket=settings.bucket))
+    _ignore_exists(lambda: dynamodb.create_table(**table_definition(settings.table)))
+    dynamodb.get_waiter("table_exists").wait(TableName=settings.table)
+    try:
+        dynamodb.update_time_to_live(
+            TableName=settings.table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )
+    except ClientError as error:
+        if "already enabled" not in str(error).lower():
+            raise
+
+    # Short visibility timeout: a failed event is retried after 5 s, as Lambda would.
+    queue_url = sqs.create_queue(QueueName=QUEUE_NAME, Attributes={"VisibilityTimeout": "5"})[
+        "QueueUrl"
+    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "s3.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": queue_arn,
+                        }
+                    ],
+                }
+            )
+        },
+    )
+    prefix_filter = {"Key": {"FilterRules": [{"Name": "prefix", "Value": settings.prefix}]}}
+    s3.put_bucket_notification_configuration(
+        Bucket=settings.bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "image-metadata",
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                    "Filter": prefix_filter,
+                }
+            ]
+        },
+    )
+    return queue_url
+
+
+def _ignore_exists(create: Any) -> None:
+    try:
+        create()
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists", "ResourceInUseException"):
+            raise

@@ -1,0 +1,126 @@
+"""The local event pump: SQS notifications in, the app's S3 handlers called.
+
+In AWS, S3 invokes the Lambda handlers directly. Locally the bucket notifies a
+queue instead, and this pump long-polls it and calls the very same handler
+functions with the very same S3 event payloads (one record per call, as
+Lambda delivers them). A failed event stays in the queue and is retried after
+its visibility timeout, like Lambda's own retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("devstack.pump")
+
+MAX_RECEIVES = 5  # then the event is dropped, as a dead-letter queue would take it
+
+
+class _LambdaContext:
+    """The few attributes of a Lambda context object a handler might read."""
+
+    function_name = "local-event-pump"
+    memory_limit_in_mb = 1024
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+class SequencerClock:
+    """Hands out increasing sequencers for emulators whose events have none."""
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> str:
+        with self._lock:
+            self._last = max(time.time_ns(), self._last + 1)
+            return f"{self._last:016X}"
+
+
+class EventPump:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        on_created: Callable[[dict, Any], Any],
+        on_removed: Callable[[dict, Any], Any],
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._handlers = {"ObjectCreated": on_created, "ObjectRemoved": on_removed}
+        self._clock = SequencerClock()
+        # Sequencers given out per message, so a retried message keeps its place.
+        self._assigned: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:  # keep pumping; the emulator may be restarting
+                log.exception("event pump: receiving failed")
+                self._stop.wait(1)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive and handle one batch; returns how many messages were handled."""
+        response = self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+        )
+        messages = response.get("Messages", [])
+        for message in messages:
+            sequencer = self._assigned.setdefault(message["MessageId"], self._clock.next())
+            if self._handle(message, sequencer):
+                self._sqs.delete_message(
+                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+                self._assigned.pop(message["MessageId"], None)
+        return len(messages)
+
+    def _handle(self, message: dict, sequencer: str) -> bool:
+        """True when the message is done with (handled, or not an object event)."""
+        try:
+            records = json.loads(message["Body"]).get("Records", [])
+        except (ValueError, AttributeError):
+            log.warning("event pump: dropping a message that is not an S3 event")
+            return True
+        try:
+            for record in records:
+                self._dispatch(record, sequencer)
+            return True
+        except Exception:  # as on Lambda: log it, retry later
+            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            log.exception("event pump: handler failed (attempt %d)", receives)
+            return receives >= MAX_RECEIVES
+
+    def _dispatch(self, record: dict, sequencer: str) -> None:
+        kind = record.get("eventName", "").split(":")[0]
+        handler = self._handlers.get(kind)
+        if handler is None:
+            return
+        obj = record["s3"]["object"]
+        if not obj.get("sequencer"):
+            obj["sequencer"] = sequencer
+        handler({"Records": [record]}, _LambdaContext())
