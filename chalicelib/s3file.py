@@ -54,7 +54,8 @@ class S3RangeFile(io.RawIOBase):
         self._client = client
         self._bucket = bucket
         self._key = key
-        self._if_match = if_match
+        # S3 compares entity tags in their quoted HTTP form.
+        self._if_match = f'"{if_match.strip(chr(34))}"' if if_match else None
         self._block_size = block_size
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._pos = 0

@@ -1,0 +1,389 @@
+"""The public contract through Chalice's test client and the S3 event handlers (moto in-process)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from urllib.parse import parse_qs, quote, urlparse
+
+import pytest
+import requests
+from chalice.test import Client
+from conftest import BUCKET, Uploader, s3_event
+from images import animated_gif, image_bytes, jpeg_with_exif, png_with_alpha
+
+import app as app_module
+
+
+@pytest.fixture
+def client(deps) -> Client:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def get(client: Client, path: str, key: str | None = None, **headers):
+    url = path if key is None else f"{path}?s3objectkey={quote(key, safe='/')}"
+    return client.http.get(url, headers={"Accept": "*/*", **headers})
+
+
+# --- GET /images --------------------------------------------------------------
+
+
+def test_metadata_record_has_the_documented_fields(client, uploader: Uploader) -> None:
+    body = jpeg_with_exif((80, 60))
+    uploader.upload("uploads/cat.jpg", body, content_type="image/jpeg")
+    etag = uploader.s3.head_object(Bucket=BUCKET, Key="uploads/cat.jpg")["ETag"].strip('"')
+
+    response = get(client, "/images", "uploads/cat.jpg")
+
+    assert response.status_code == 200
+    record = json.loads(response.body)
+    assert record["s3objectkey"] == "uploads/cat.jpg"
+    assert record["status"] == "ok"
+    assert "error" not in record
+    assert record["size"] == len(body) and isinstance(record["size"], int)
+    assert record["etag"] == etag and '"' not in record["etag"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["last_modified"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["extracted_at"])
+    assert record["content_type"] == "image/jpeg"
+    assert record["format"] == "JPEG"
+    assert record["mime_type"] == "image/jpeg"
+    assert record["extension"] == "jpg"
+    assert (record["width"], record["height"]) == (80, 60)
+    assert isinstance(record["width"], int) and isinstance(record["height"], int)
+    assert record["mode"] == "RGB"
+    # Internal bookkeeping never leaks into the API.
+    assert not {"pk", "sequencer", "revision", "size_shard", "expires_at"} & record.keys()
+
+
+def test_key_without_prefix_is_looked_up_under_the_prefix(client, uploader: Uploader) -> None:
+    uploader.upload("uploads/dog.png", png_with_alpha())
+    response = get(client, "/images", "dog.png")
+    assert response.status_code == 200
+    assert json.loads(response.body)["s3objectkey"] == "uploads/dog.png"
+
+
+def test_format_comes_from_content_not_extension(client, uploader: Uploader) -> None:
+    uploader.upload("uploads/actually-a-png.jpg", png_with_alpha())
+    record = json.loads(get(client, "/images", "uploads/actually-a-png.jpg").body)
+    assert (record["format"], record["mime_type"], record["extension"]) == ("PNG", "image/png", "jpg")
+    assert record["mode"] == "RGBA"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("", "missing query parameter"), ("?s3objectkey=", "must not be empty")],
+)
+@pytest.mark.parametrize("path", ["/images", "/images/download"])
+def test_missing_or_empty_key_is_400(client, path: str, query: str, message: str) -> None:
+    response = client.http.get(path + query, headers={"Accept": "*/*"})
+    assert response.status_code == 400
+    body = json.loads(response.body)
+    assert body["Code"] == "BadRequestError"
+    assert message in body["Message"]
+
+
+@pytest.mark.parametrize("path", ["/images", "/images/download"])
+def test_unknown_key_is_404(client, path: str) -> None:
+    response = get(client, path, "uploads/nope.jpg")
+    assert response.status_code == 404
+    assert json.loads(response.body)["Code"] == "NotFoundError"
+
+
+@pytest.mark.parametrize(
+    ("key", "status"),
+    [
+        ("private/secret.jpg", 404),  # resolved to uploads/private/secret.jpg: absent
+        ("uploadsX/secret.jpg", 404),  # a sibling prefix is not the prefix
+        ("../private/secret.jpg", 400),
+        ("uploads/../private/secret.jpg", 400),
+        ("uploads/./cat.jpg", 400),
+        ("/private/secret.jpg", 400),
+        ("uploads\\..\\private\\secret.jpg", 400),
+        ("uploads/cat\x00.jpg", 400),
+        ("uploads/cat\n.jpg", 400),
+        ("uploads/", 400),
+        ("uploads/" + "a" * 1100, 400),
+    ],
+)
+@pytest.mark.parametrize("path", ["/images", "/images/download"])
+def test_keys_outside_the_prefix_are_never_served(
+    client, uploader: Uploader, path: str, key: str, status: int
+) -> None:
+    for outside in ("private/secret.jpg", "uploadsX/secret.jpg"):
+        uploader.s3.put_object(Bucket=BUCKET, Key=outside, Body=image_bytes("JPEG"))
+    uploader.upload("uploads/cat.jpg", image_bytes("JPEG"))
+
+    response = get(client, path, key)
+
+    assert response.status_code == status
+    assert json.loads(response.body)["Code"] in ("BadRequestError", "NotFoundError")
+
+
+def test_events_outside_the_prefix_are_ignored(client, uploader: Uploader) -> None:
+    event = uploader.put("private/secret.jpg", image_bytes("JPEG"))
+    app_module.on_object_created(event, None)
+    folder = uploader.put("uploads/folder/", b"")
+    app_module.on_object_created(folder, None)
+
+    assert uploader.s3 and json.loads(get(client, "/summary").body)["total_images"] == 0
+    assert app_module.deps.catalog.get("private/secret.jpg") is None
+    assert app_module.deps.catalog.get("uploads/folder/") is None
+
+
+# --- S3 events ------------------------------------------------------------------
+
+
+def test_url_encoded_keys_in_events_are_decoded(client, uploader: Uploader) -> None:
+    key = "uploads/holiday photos/día 1+2 (copy).png"
+    uploader.upload(key, png_with_alpha())
+
+    response = get(client, "/images", key)
+
+    assert response.status_code == 200
+    assert json.loads(response.body)["s3objectkey"] == key
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "mime_type"),
+    [
+        (b"just some text, not an image\n", "unsupported", "text/plain"),
+        (b"", "unsupported", None),
+        (b"%PDF-1.7\n%...", "unsupported", "application/pdf"),
+        (image_bytes("JPEG")[:120], "corrupt", "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "corrupt", "image/png"),
+    ],
+)
+def test_every_file_gets_a_record(client, uploader: Uploader, body, status, mime_type) -> None:
+    uploader.upload("uploads/file.bin", body)
+
+    record = json.loads(get(client, "/images", "uploads/file.bin").body)
+
+    assert record["status"] == status
+    assert record["mime_type"] == mime_type
+    assert record["error"]
+    assert record["size"] == len(body)
+    summary = json.loads(get(client, "/summary").body)
+    assert summary[status] == 1
+    assert summary["total_images"] == 0 and summary["types"] == []
+
+
+def test_overwrite_replaces_the_record_and_its_contribution(client, uploader: Uploader) -> None:
+    uploader.upload("uploads/a.img", png_with_alpha((10, 10)))
+    jpeg = image_bytes("JPEG", (30, 20))
+    uploader.upload("uploads/a.img", jpeg)
+
+    record = json.loads(get(client, "/images", "uploads/a.img").body)
+    summary = json.loads(get(client, "/summary").body)
+
+    assert (record["format"], record["width"], record["size"]) == ("JPEG", 30, len(jpeg))
+    assert summary["total_images"] == 1
+    assert summary["types"] == [
+        {"format": "JPEG", "mime_type": "image/jpeg", "count": 1, "bytes": len(jpeg)}
+    ]
+
+
+def test_delete_removes_the_record_and_its_contribution(client, uploader: Uploader) -> None:
+    big, small = image_bytes("PNG", (200, 200)), image_bytes("PNG", (20, 20))
+    uploader.upload("uploads/big.png", big)
+    uploader.upload("uploads/small.png", small)
+
+    uploader.remove("uploads/big.png")
+
+    assert get(client, "/images", "uploads/big.png").status_code == 404
+    assert get(client, "/images/download", "uploads/big.png").status_code == 404
+    summary = json.loads(get(client, "/summary").body)
+    assert summary["total_images"] == 1
+    assert summary["biggest"]["s3objectkey"] == "uploads/small.png"
+    assert summary["smallest"]["s3objectkey"] == "uploads/small.png"
+
+
+def test_duplicate_events_are_applied_once(client, uploader: Uploader) -> None:
+    event = uploader.put("uploads/dup.gif", animated_gif())
+    for _ in range(3):
+        app_module.on_object_created(event, None)
+
+    summary = json.loads(get(client, "/summary").body)
+    assert summary["total_images"] == 1 and summary["types"][0]["count"] == 1
+
+
+def test_late_create_does_not_resurrect_a_deleted_image(client, uploader: Uploader) -> None:
+    created = uploader.put("uploads/ghost.png", png_with_alpha())
+    removed = uploader.delete("uploads/ghost.png")  # newer sequencer than `created`
+
+    app_module.on_object_removed(removed, None)
+    app_module.on_object_created(created, None)
+
+    assert get(client, "/images", "uploads/ghost.png").status_code == 404
+    assert json.loads(get(client, "/summary").body)["total_images"] == 0
+
+
+def test_event_for_an_overwritten_version_is_dropped(client, uploader: Uploader) -> None:
+    stale = uploader.put("uploads/v.png", image_bytes("PNG", (5, 5)))
+    fresh = uploader.put("uploads/v.png", image_bytes("PNG", (7, 7)))
+    # The older event arrives after S3 already holds the newer version.
+    app_module.on_object_created(stale, None)
+    assert get(client, "/images", "uploads/v.png").status_code == 404
+
+    app_module.on_object_created(fresh, None)
+    assert json.loads(get(client, "/images", "uploads/v.png").body)["width"] == 7
+
+
+def test_event_without_sequencer_or_etag_is_still_applied(client, uploader: Uploader) -> None:
+    uploader.s3.put_object(Bucket=BUCKET, Key="uploads/plain.bmp", Body=image_bytes("BMP"))
+    event = s3_event("uploads/plain.bmp")
+    del event["Records"][0]["s3"]["object"]["sequencer"]
+
+    app_module.on_object_created(event, None)
+
+    assert json.loads(get(client, "/images", "uploads/plain.bmp").body)["format"] == "BMP"
+
+
+# --- GET /images/download -----------------------------------------------------------
+
+
+def test_download_returns_the_exact_bytes(client, uploader: Uploader) -> None:
+    body = png_with_alpha((50, 40))
+    uploader.upload("uploads/pic.png", body)  # no Content-Type: S3 says binary/octet-stream
+    etag = uploader.s3.head_object(Bucket=BUCKET, Key="uploads/pic.png")["ETag"]
+
+    response = get(client, "/images/download", "uploads/pic.png")
+
+    assert response.status_code == 200
+    assert response.body == body
+    assert response.headers["Content-Type"] == "image/png"  # detected from the content
+    assert response.headers["ETag"] == etag
+
+
+def test_download_keeps_a_specific_s3_content_type_for_non_images(client, uploader) -> None:
+    uploader.upload("uploads/notes.txt", b"hello", content_type="text/plain")
+    response = get(client, "/images/download", "uploads/notes.txt")
+    assert response.status_code == 200
+    assert response.body == b"hello"
+    assert response.headers["Content-Type"] == "text/plain"
+
+
+def test_large_download_redirects_to_a_presigned_url(client, uploader, deps, monkeypatch) -> None:
+    body = image_bytes("PNG", (300, 300))
+    monkeypatch.setattr(deps, "settings", deps.settings.__class__(
+        bucket=deps.settings.bucket,
+        table=deps.settings.table,
+        prefix=deps.settings.prefix,
+        max_inline_download=len(body) - 1,
+    ))
+    uploader.upload("uploads/large.png", body)
+
+    response = get(client, "/images/download", "uploads/large.png")
+
+    assert response.status_code == 307
+    location = response.headers["Location"]
+    query = parse_qs(urlparse(location).query)
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert int(query["X-Amz-Expires"][0]) == deps.settings.presign_expires
+    assert urlparse(location).path.endswith("/uploads/large.png")
+    fetched = requests.get(location, timeout=10)  # served by moto's request mock
+    assert fetched.status_code == 200 and fetched.content == body
+
+
+def _proxy_event(path: str, key: str) -> dict:
+    """An API Gateway REST (Lambda proxy) event, as curl with default headers produces."""
+    headers = {"Accept": "*/*", "Host": "example.execute-api.us-east-1.amazonaws.com"}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {"s3objectkey": key},
+        "multiValueQueryStringParameters": {"s3objectkey": [key]},
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": "GET",
+            "path": f"/api{path}",
+            "stage": "api",
+            "requestId": "test-request",
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_lambda_proxy_response_is_base64_for_api_gateway(deps, uploader: Uploader) -> None:
+    body = jpeg_with_exif()
+    uploader.upload("uploads/proxy.jpg", body)
+
+    response = app_module.app(_proxy_event("/images/download", "uploads/proxy.jpg"), None)
+
+    assert response["statusCode"] == 200
+    assert response["isBase64Encoded"] is True
+    assert base64.b64decode(response["body"]) == body
+    assert response["headers"]["Content-Type"] == "image/jpeg"
+    # `*/*` is a binary media type, so API Gateway decodes every body, JSON included.
+    assert "*/*" in app_module.app.api.binary_types
+    metadata = app_module.app(_proxy_event("/images", "uploads/proxy.jpg"), None)
+    assert json.loads(base64.b64decode(metadata["body"]))["format"] == "JPEG"
+
+
+# --- GET /summary -------------------------------------------------------------------
+
+
+def test_summary_of_an_empty_collection(client) -> None:
+    assert json.loads(get(client, "/summary").body) == {
+        "total_images": 0,
+        "total_bytes": 0,
+        "biggest": None,
+        "smallest": None,
+        "types": [],
+        "unsupported": 0,
+        "corrupt": 0,
+    }
+
+
+def test_summary_matches_a_recomputation(client, uploader: Uploader) -> None:
+    files = {
+        "uploads/a.jpg": image_bytes("JPEG", (120, 90)),
+        "uploads/b.jpg": image_bytes("JPEG", (60, 40)),
+        "uploads/c.jpg": jpeg_with_exif((30, 30)),
+        "uploads/d.png": png_with_alpha((200, 150)),
+        "uploads/e.png": png_with_alpha((8, 8)),
+        "uploads/f.gif": animated_gif(),
+        "uploads/g.webp": image_bytes("WEBP", (40, 40)),
+        "uploads/h.txt": b"not an image",
+        "uploads/i.jpg": image_bytes("JPEG")[:50],
+    }
+    for key, body in files.items():
+        uploader.upload(key, body)
+
+    summary = json.loads(get(client, "/summary").body)
+
+    images = {k: v for k, v in files.items() if not k.endswith((".txt", "i.jpg"))}
+    biggest = max(images, key=lambda k: len(images[k]))
+    smallest = min(images, key=lambda k: len(images[k]))
+    assert summary["total_images"] == len(images)
+    assert summary["total_bytes"] == sum(map(len, images.values()))
+    assert summary["biggest"] == {
+        "s3objectkey": biggest,
+        "size": len(images[biggest]),
+        "format": "PNG",
+        "width": 200,
+        "height": 150,
+    }
+    assert summary["smallest"]["s3objectkey"] == smallest
+    assert summary["smallest"]["size"] == len(images[smallest])
+    assert [(t["format"], t["count"]) for t in summary["types"]] == [
+        ("JPEG", 3),
+        ("PNG", 2),
+        ("GIF", 1),
+        ("WEBP", 1),
+    ]
+    jpeg_bytes = sum(len(v) for k, v in images.items() if k.endswith(".jpg"))
+    assert summary["types"][0] == {
+        "format": "JPEG",
+        "mime_type": "image/jpeg",
+        "count": 3,
+        "bytes": jpeg_bytes,
+    }
+    assert (summary["unsupported"], summary["corrupt"]) == (1, 1)

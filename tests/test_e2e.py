@@ -1,0 +1,230 @@
+"""End to end: the real local stack (`python -m devstack`, what `make dev` runs) on free ports.
+
+Uploads go to the emulator with boto3, events flow through the bucket
+notification, the queue and the event pump into the handlers, and every route
+is checked over real HTTP against `chalice local`, like a user with curl.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import pytest
+import requests
+from images import image_bytes, jpeg_with_exif, noisy_jpeg, png_with_alpha
+
+ROOT = Path(__file__).resolve().parent.parent
+BUCKET = "images-local"  # the `local` stage in .chalice/config.json
+STARTUP_SECONDS = 60
+EVENT_SECONDS = 20
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen
+    api: str
+    api_port: int
+    aws_port: int
+    s3: object
+
+    def url(self, path: str, key: str) -> str:
+        return f"{self.api}{path}?s3objectkey={quote(key, safe='/')}"
+
+    def wait_for_record(self, key: str, etag: str | None = None) -> dict:
+        deadline = time.monotonic() + EVENT_SECONDS
+        while time.monotonic() < deadline:
+            response = requests.get(self.url("/images", key), timeout=5)
+            if response.status_code == 200 and etag in (None, response.json()["etag"]):
+                return response.json()
+            time.sleep(0.2)
+        raise AssertionError(f"no record for {key} after {EVENT_SECONDS}s")
+
+    def wait_until_gone(self, key: str) -> None:
+        deadline = time.monotonic() + EVENT_SECONDS
+        while time.monotonic() < deadline:
+            if requests.get(self.url("/images", key), timeout=5).status_code == 404:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"record for {key} still there after {EVENT_SECONDS}s")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    api_port, aws_port = free_port(), free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "IMAGES_"))  # exactly what a fresh shell has
+    }
+    env.update(PORT=str(api_port), LOCAL_AWS_PORT=str(aws_port), DEVSTACK_NO_AUTORELOAD="1")
+    log_path = tmp_path_factory.mktemp("devstack") / "devstack.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    api = f"http://127.0.0.1:{api_port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert process.poll() is None, f"devstack exited:\n{log_path.read_text()}"
+            assert time.monotonic() < deadline, f"devstack not up:\n{log_path.read_text()}"
+            try:
+                if requests.get(f"{api}/summary", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{aws_port}",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        yield Stack(process, api, api_port, aws_port, s3)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
+def curl_download(url: str, target: Path, follow: bool = False) -> int:
+    """Download like a user: curl with its default headers (requests with curl's if absent)."""
+    curl = shutil.which("curl")
+    if curl:
+        args = [curl, "-s", "-o", str(target), "-w", "%{http_code}", url]
+        if follow:
+            args.insert(1, "-L")
+        return int(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+    response = requests.get(
+        url,
+        headers={"Accept": "*/*", "User-Agent": "curl/8"},
+        allow_redirects=follow,
+        timeout=30,
+    )
+    target.write_bytes(response.content)
+    return response.status_code
+
+
+def test_upload_query_download_delete(stack: Stack, tmp_path: Path) -> None:
+    photo = jpeg_with_exif((320, 240))
+    key = "uploads/e2e photo.jpg"
+    stack.s3.put_object(Bucket=BUCKET, Key=key, Body=photo)
+
+    record = stack.wait_for_record(key)
+    assert record["status"] == "ok"
+    assert (record["format"], record["width"], record["height"]) == ("JPEG", 320, 240)
+    assert record["size"] == len(photo)
+
+    # Download: byte-identical through curl's default request.
+    target = tmp_path / "copy.jpg"
+    assert curl_download(stack.url("/images/download", key), target) == 200
+    assert target.read_bytes() == photo
+    head = requests.get(stack.url("/images/download", key), timeout=10)
+    assert head.headers["Content-Type"] == "image/jpeg"
+    assert head.headers["Content-Length"] == str(len(photo))
+    assert head.headers["ETag"] == f'"{record["etag"]}"'
+
+    summary = requests.get(f"{stack.api}/summary", timeout=10).json()
+    assert summary["total_images"] >= 1
+    assert any(t["format"] == "JPEG" for t in summary["types"])
+
+    stack.s3.delete_object(Bucket=BUCKET, Key=key)
+    stack.wait_until_gone(key)
+    assert requests.get(stack.url("/images/download", key), timeout=10).status_code == 404
+
+
+def test_large_download_redirects_and_curl_follows(stack: Stack, tmp_path: Path) -> None:
+    big = noisy_jpeg(5 * 1024 * 1024)  # past the 4 MiB inline limit
+    key = "uploads/big.jpg"
+    stack.s3.put_object(Bucket=BUCKET, Key=key, Body=big)
+    stack.wait_for_record(key)
+
+    response = requests.get(stack.url("/images/download", key), allow_redirects=False, timeout=10)
+    assert response.status_code == 307
+    assert "X-Amz-Signature=" in response.headers["Location"]
+
+    target = tmp_path / "big.jpg"
+    assert curl_download(stack.url("/images/download", key), target, follow=True) == 200
+    assert target.read_bytes() == big
+
+
+def test_overwrite_and_summary_over_http(stack: Stack) -> None:
+    small, large = png_with_alpha((10, 10)), image_bytes("PNG", (400, 300))
+    stack.s3.put_object(Bucket=BUCKET, Key="uploads/sum-a.png", Body=small)
+    stack.s3.put_object(Bucket=BUCKET, Key="uploads/sum-b.txt", Body=b"plain text")
+    stack.wait_for_record("uploads/sum-a.png")
+    stack.wait_for_record("uploads/sum-b.txt")
+    etag = stack.s3.put_object(Bucket=BUCKET, Key="uploads/sum-a.png", Body=large)["ETag"]
+
+    record = stack.wait_for_record("uploads/sum-a.png", etag=etag.strip('"'))
+    assert (record["width"], record["size"]) == (400, len(large))
+
+    summary = requests.get(f"{stack.api}/summary", timeout=10).json()
+    listed = stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["Contents"]
+    images = [o for o in listed if not o["Key"].endswith(".txt")]
+    assert summary["total_images"] == len(images)
+    assert summary["total_bytes"] == sum(o["Size"] for o in images)
+    assert summary["biggest"]["size"] == max(o["Size"] for o in images)
+    assert summary["smallest"]["size"] == min(o["Size"] for o in images)
+    assert summary["unsupported"] == 1
+    assert requests.get(stack.url("/images", "uploads/sum-b.txt"), timeout=5).json()["status"] == (
+        "unsupported"
+    )
+
+
+def test_user_errors_are_clean_json(stack: Stack) -> None:
+    missing = requests.get(f"{stack.api}/images", timeout=5)
+    assert missing.status_code == 400 and missing.json()["Code"] == "BadRequestError"
+    unknown = requests.get(stack.url("/images", "uploads/none.jpg"), timeout=5)
+    assert unknown.status_code == 404 and unknown.json()["Code"] == "NotFoundError"
+    climbing = requests.get(stack.url("/images/download", "../secret"), timeout=5)
+    assert climbing.status_code == 400
+
+
+def test_sigterm_stops_everything(stack: Stack) -> None:
+    """Runs last in this module: the stack is gone afterwards."""
+    os.killpg(stack.process.pid, signal.SIGTERM)
+    assert stack.process.wait(timeout=20) == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (
+        port_open(stack.api_port) or port_open(stack.aws_port)
+    ):
+        time.sleep(0.2)
+    assert not port_open(stack.api_port), "chalice local still listening"
+    assert not port_open(stack.aws_port), "emulator still listening"
