@@ -1,0 +1,68 @@
+"""The local event pump: queue messages in, handler calls out, with Lambda-like retries."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from conftest import s3_event
+
+from devstack.pump import MAX_RECEIVES, EventPump, SequencerClock
+
+
+@pytest.fixture
+def queue(aws):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="events", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    return sqs, url
+
+
+def send(sqs, url, body: dict) -> None:
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+
+def test_sequencer_clock_is_strictly_increasing() -> None:
+    clock = SequencerClock()
+    values = [clock.next() for _ in range(1000)]
+    assert values == sorted(values) and len(set(values)) == len(values)
+    assert all(len(v) == 16 for v in values)
+
+
+def test_dispatches_by_event_name_and_assigns_missing_sequencers(queue) -> None:
+    sqs, url = queue
+    created, removed = [], []
+    pump = EventPump(sqs, url, lambda e, c: created.append(e), lambda e, c: removed.append(e))
+    plain = s3_event("uploads/a.jpg")
+    del plain["Records"][0]["s3"]["object"]["sequencer"]
+    send(sqs, url, plain)
+    send(sqs, url, s3_event("uploads/a.jpg", "ObjectRemoved:Delete", sequencer="00AB"))
+    send(sqs, url, {"Service": "Amazon S3", "Event": "s3:TestEvent"})  # no Records
+
+    while pump.poll_once():
+        pass
+
+    assert len(created) == 1 and len(removed) == 1
+    assert created[0]["Records"][0]["s3"]["object"]["sequencer"]  # assigned
+    assert removed[0]["Records"][0]["s3"]["object"]["sequencer"] == "00AB"  # kept
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+def test_failed_events_are_retried_with_the_same_sequencer_then_dropped(queue) -> None:
+    sqs, url = queue
+    seen: list[str] = []
+
+    def failing(event, context):
+        seen.append(event["Records"][0]["s3"]["object"]["sequencer"])
+        raise RuntimeError("boom")
+
+    pump = EventPump(sqs, url, failing, failing)
+    event = s3_event("uploads/a.jpg")
+    del event["Records"][0]["s3"]["object"]["sequencer"]
+    send(sqs, url, event)
+
+    for _ in range(MAX_RECEIVES + 2):
+        pump.poll_once()
+
+    assert len(seen) == MAX_RECEIVES  # then dropped, like a dead-letter queue
+    assert len(set(seen)) == 1
