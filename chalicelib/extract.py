@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
+from chalicelib.headers import parse_ico, parse_webp
 from chalicelib.sniff import sniff_mime
 
 # We never decode pixels, so Pillow's decompression-bomb guard would only stop
@@ -17,12 +18,14 @@ from chalicelib.sniff import sniff_mime
 # pixels must check width * height itself before doing so.
 Image.MAX_IMAGE_PIXELS = None
 
-# Formats we read, by Pillow's plugin name (the JPEG plugin also yields MPO).
-# Restricting Image.open to these keeps exotic plugins (EPS, PSD, ...) away
-# from untrusted uploads.
-SUPPORTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "ICO", "JPEG2000")
+# Formats Pillow reads for us, by plugin name (the JPEG plugin also yields
+# MPO). Restricting Image.open to these keeps exotic plugins (EPS, PSD, ...)
+# away from untrusted uploads.
+PILLOW_FORMATS = ("JPEG", "PNG", "GIF", "TIFF", "BMP", "JPEG2000")
+# Formats whose Pillow plugin reads the whole file or decodes on open.
+OWN_PARSERS = {"image/webp": parse_webp, "image/x-icon": parse_ico}
 Image.init()
-_SUPPORTED_MIMES = {Image.MIME.get(fmt) for fmt in SUPPORTED_FORMATS} | {"image/jp2"}
+_SUPPORTED_MIMES = {Image.MIME.get(fmt) for fmt in PILLOW_FORMATS} | {"image/jp2", *OWN_PARSERS}
 
 _SNIFF_BYTES = 64
 _MAX_ERROR_CHARS = 300
@@ -43,8 +46,19 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
         return _failure("unsupported", "the file is empty", None)
     sniffed = sniff_mime(head)
     try:
-        with Image.open(fp, formats=SUPPORTED_FORMATS) as image:
-            return _describe(image)
+        if sniffed in OWN_PARSERS:
+            return _checked({"status": "ok", **OWN_PARSERS[sniffed](fp)})
+        with Image.open(fp, formats=PILLOW_FORMATS) as image:
+            return _checked(
+                {
+                    "status": "ok",
+                    "format": image.format,
+                    "mime_type": image.get_format_mimetype() or Image.MIME.get(image.format),
+                    "width": image.width,
+                    "height": image.height,
+                    "mode": image.mode,
+                }
+            )
     except UnidentifiedImageError:
         if sniffed in _SUPPORTED_MIMES:
             return _failure("corrupt", f"the {sniffed} header cannot be parsed", sniffed)
@@ -53,18 +67,10 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
         return _failure("corrupt", _describe_error(error), sniffed)
 
 
-def _describe(image: Image.Image) -> dict[str, Any]:
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise ValueError(f"invalid dimensions {width}x{height}")
-    return {
-        "status": "ok",
-        "format": image.format,
-        "mime_type": image.get_format_mimetype() or Image.MIME.get(image.format or ""),
-        "width": width,
-        "height": height,
-        "mode": image.mode,
-    }
+def _checked(metadata: dict[str, Any]) -> dict[str, Any]:
+    if metadata["width"] <= 0 or metadata["height"] <= 0:
+        raise ValueError(f"invalid dimensions {metadata['width']}x{metadata['height']}")
+    return metadata
 
 
 def _failure(status: str, error: str, mime_type: str | None) -> dict[str, Any]:

@@ -16,8 +16,6 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"MM\x00*", "image/tiff"),
     (b"II+\x00", "image/tiff"),
     (b"MM\x00+", "image/tiff"),
-    (b"BM", "image/bmp"),
-    (b"\x00\x00\x01\x00", "image/x-icon"),
     (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"),
     (b"\xff\x4f\xff\x51", "image/jp2"),
     (b"%PDF-", "application/pdf"),
@@ -25,6 +23,8 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"\x1f\x8b", "application/gzip"),
     (b"8BPS", "image/vnd.adobe.photoshop"),
 ]
+
+_BMP_DIB_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
 
 _FTYP_BRANDS = {
     b"avif": "image/avif",
@@ -46,6 +46,12 @@ def sniff_mime(head: bytes) -> str | None:
             return mime
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    # Two-byte "BM" and the ICO header are weak signatures: check the structure
+    # too, or a text starting with "BM" would be called a corrupt bitmap.
+    if head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES:
+        return "image/bmp"
+    if head[:4] == b"\x00\x00\x01\x00" and 0 < int.from_bytes(head[4:6], "little") <= 256:
+        return "image/x-icon"
     if head[4:8] == b"ftyp":
         return _FTYP_BRANDS.get(head[8:12], "video/mp4")
     return _sniff_text(head)

@@ -39,6 +39,7 @@ def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)  # handler log lines appear as they happen
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     log.setLevel(logging.INFO)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's request log
     stage = os.environ.get("STAGE", "local")
     api_port = int(os.environ.get("PORT", "8000"))
     os.environ.update(stage_environment(stage))

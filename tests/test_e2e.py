@@ -222,9 +222,7 @@ def test_sigterm_stops_everything(stack: Stack) -> None:
     os.killpg(stack.process.pid, signal.SIGTERM)
     assert stack.process.wait(timeout=20) == 0
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (
-        port_open(stack.api_port) or port_open(stack.aws_port)
-    ):
+    while time.monotonic() < deadline and (port_open(stack.api_port) or port_open(stack.aws_port)):
         time.sleep(0.2)
     assert not port_open(stack.api_port), "chalice local still listening"
     assert not port_open(stack.aws_port), "emulator still listening"
