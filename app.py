@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from chalice import BadRequestError, Chalice, NotFoundError, Response
-from chalice.app import S3Event
+from chalice.app import CaseInsensitiveMapping, Request, S3Event
 
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
@@ -26,6 +26,15 @@ app.log.setLevel(logging.INFO)
 app.api.binary_types.append("*/*")
 
 deps = Dependencies(Settings.from_env())
+
+
+@app.middleware("http")
+def accept_anything_by_default(request: Request, get_response: Any) -> Response:
+    # RFC 9110: no Accept header means any media type is acceptable. Without
+    # this, Chalice refuses every response (all are binary under `*/*`).
+    if "accept" not in request.headers:
+        request.headers = CaseInsensitiveMapping({**request.headers, "accept": "*/*"})
+    return get_response(request)
 
 
 @app.on_s3_event(

@@ -331,6 +331,18 @@ def test_lambda_proxy_response_is_base64_for_api_gateway(deps, uploader: Uploade
     assert json.loads(base64.b64decode(metadata["body"]))["format"] == "JPEG"
 
 
+def test_requests_without_accept_header_are_served(deps, uploader: Uploader) -> None:
+    body = png_with_alpha()
+    uploader.upload("uploads/noaccept.png", body)
+    event = _proxy_event("/images/download", "uploads/noaccept.png")
+    del event["headers"]["Accept"], event["multiValueHeaders"]["Accept"]
+
+    response = app_module.app(event, None)
+
+    assert response["statusCode"] == 200
+    assert base64.b64decode(response["body"]) == body
+
+
 # --- GET /summary -------------------------------------------------------------------
 
 
