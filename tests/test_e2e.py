@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from urllib.parse import quote
 import boto3
 import pytest
 import requests
-from images import image_bytes, jpeg_with_exif, noisy_jpeg, png_with_alpha
+from images import animated_gif, image_bytes, jpeg_with_exif, noisy_jpeg, png_with_alpha
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "images-local"  # the `local` stage in .chalice/config.json
@@ -73,8 +74,9 @@ class Stack:
         raise AssertionError(f"record for {key} still there after {EVENT_SECONDS}s")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
+@contextmanager
+def running_stack(log_dir: Path, **overrides: str) -> Iterator[Stack]:
+    """`python -m devstack` as a user starts it, in its own process group; always stopped."""
     api_port, aws_port = free_port(), free_port()
     env = {
         key: value
@@ -82,45 +84,55 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         if not key.startswith(("AWS_", "IMAGES_"))  # exactly what a fresh shell has
     }
     env.update(PORT=str(api_port), LOCAL_AWS_PORT=str(aws_port), DEVSTACK_NO_AUTORELOAD="1")
-    log_path = tmp_path_factory.mktemp("devstack") / "devstack.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{api_port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert process.poll() is None, f"devstack exited:\n{log_path.read_text()}"
-            assert time.monotonic() < deadline, f"devstack not up:\n{log_path.read_text()}"
-            try:
-                if requests.get(f"{api}/summary", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.3)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=f"http://127.0.0.1:{aws_port}",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+    env.update(overrides)
+    log_path = log_dir / "devstack.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        yield Stack(process, api, api_port, aws_port, s3)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        log.close()
+        api = f"http://127.0.0.1:{api_port}"
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                assert process.poll() is None, f"devstack exited:\n{log_path.read_text()}"
+                assert time.monotonic() < deadline, f"devstack not up:\n{log_path.read_text()}"
+                try:
+                    if requests.get(f"{api}/summary", timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                time.sleep(0.3)
+            endpoint = env.get("AWS_ENDPOINT_URL", f"http://127.0.0.1:{aws_port}")
+            yield Stack(process, api, api_port, aws_port, s3_client(endpoint))
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("devstack")) as running:
+        yield running
 
 
 def curl_download(url: str, target: Path, follow: bool = False) -> int:
@@ -217,12 +229,31 @@ def test_user_errors_are_clean_json(stack: Stack) -> None:
     assert climbing.status_code == 400
 
 
-def test_sigterm_stops_everything(stack: Stack) -> None:
-    """Runs last in this module: the stack is gone afterwards."""
-    os.killpg(stack.process.pid, signal.SIGTERM)
-    assert stack.process.wait(timeout=20) == 0
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (port_open(stack.api_port) or port_open(stack.aws_port)):
-        time.sleep(0.2)
-    assert not port_open(stack.api_port), "chalice local still listening"
-    assert not port_open(stack.aws_port), "emulator still listening"
+def test_sigterm_stops_everything(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        os.killpg(stack.process.pid, signal.SIGTERM)
+        assert stack.process.wait(timeout=20) == 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            port_open(stack.api_port) or port_open(stack.aws_port)
+        ):
+            time.sleep(0.2)
+        assert not port_open(stack.api_port), "chalice local still listening"
+        assert not port_open(stack.aws_port), "emulator still listening"
+
+
+def test_an_existing_endpoint_is_used_instead_of_starting_an_emulator(tmp_path: Path) -> None:
+    """With AWS_ENDPOINT_URL set (LocalStack, another emulator), resources are created there."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    external = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    external.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        with running_stack(tmp_path, AWS_ENDPOINT_URL=endpoint) as stack:
+            assert not port_open(stack.aws_port), "an emulator was started anyway"
+            stack.s3.put_object(Bucket=BUCKET, Key="uploads/ext.gif", Body=animated_gif())
+            assert stack.wait_for_record("uploads/ext.gif")["format"] == "GIF"
+    finally:
+        external.stop()
