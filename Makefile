@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint install clean
+.PHONY: dev test lint install system-tools clean
 
 dev: $(STAMP)  ## run the whole service locally (emulator, event pump, chalice local)
 	exec $(BIN)/python -m devstack
 
-test: $(STAMP)  ## lint, then the whole test suite (unit, app, end-to-end)
+test: $(STAMP) system-tools  ## lint, then the whole test suite (unit, app, end-to-end)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -21,6 +21,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 install: $(STAMP)
+
+# ExifTool is the reference the extraction is checked against (Debian package).
+system-tools:
+	@command -v exiftool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "make test needs exiftool: sudo apt-get install libimage-exiftool-perl"; exit 1; fi; \
+	  command -v apt-get >/dev/null || { echo "make test needs exiftool (package libimage-exiftool-perl)"; exit 1; }; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl >/dev/null; }
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
