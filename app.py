@@ -15,6 +15,7 @@ from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
+from chalicelib.reconcile import reconcile
 from chalicelib.settings import Settings
 
 app = Chalice(app_name="image-metadata")
@@ -53,6 +54,22 @@ def on_object_removed(event: S3Event) -> None:
     started = time.perf_counter()
     outcome = deps.ingestor.object_removed(parse_s3_record(event.to_dict()["Records"][0]))
     _log("object_removed", outcome, started)
+
+
+@app.lambda_function(name="reconcile")
+def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Backfill and repair: `chalice invoke -n reconcile` (payload: start_after, force)."""
+    event = event or {}
+    # The backfill pass may use 3/4 of the time; the rest is for the passes
+    # that must finish (a report with `resume_after` says where to go on).
+    reserve = context.get_remaining_time_in_millis() / 4
+    report = reconcile(
+        deps,
+        start_after=str(event.get("start_after", "")),
+        force=bool(event.get("force", False)),
+        should_stop=lambda: context.get_remaining_time_in_millis() < reserve,
+    )
+    return {**asdict(report), "complete": report.complete}
 
 
 @app.route("/images", methods=["GET"])

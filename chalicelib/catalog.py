@@ -20,6 +20,8 @@ from __future__ import annotations
 import random
 import time
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -64,6 +66,15 @@ def table_definition(table_name: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What the catalog holds for one key: the record (None for a tombstone)."""
+
+    revision: int
+    sequencer: str
+    record: dict[str, Any] | None
+
+
 class CatalogBusyError(Exception):
     """Too many concurrent writers on one key or counter shard; retry later."""
 
@@ -85,22 +96,56 @@ class Catalog:
             return None
         return public_record(item)
 
-    def sequencer_of(self, key: str) -> str | None:
-        """The sequencer of the last event applied to `key`, if any."""
+    def entry(self, key: str) -> Entry | None:
+        """Revision, last applied sequencer and record of `key` (strongly consistent)."""
         item = self._get_item(key, consistent=True)
-        return item.get("sequencer") if item else None
+        return _entry(item) if item else None
+
+    def entries(self, segment: int = 0, segments: int = 1) -> Iterator[tuple[str, Entry]]:
+        """Every key's entry, by a parallel Scan segment. For reconcile, never a request."""
+        paginator = self._client.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self._table,
+            Segment=segment,
+            TotalSegments=segments,
+            ConsistentRead=True,
+            FilterExpression="begins_with(pk, :image)",
+            ExpressionAttributeValues={":image": {"S": "image#"}},
+        )
+        for page in pages:
+            for raw in page["Items"]:
+                item = _decode(raw)
+                yield item["s3objectkey"], _entry(item)
+
+    def replace_counters(
+        self, shard: int, counters: dict[str, Any], expected_version: int | None
+    ) -> bool:
+        """Overwrite one shard's counters unless a write bumped its version meanwhile."""
+        item = {"pk": _counter_pk(shard), **counters, "version": (expected_version or 0) + 1}
+        put: dict[str, Any] = {"TableName": self._table, "Item": _encode(item)}
+        if expected_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk) OR attribute_not_exists(version)"
+        else:
+            put["ConditionExpression"] = "version = :version"
+            put["ExpressionAttributeValues"] = {":version": {"N": str(expected_version)}}
+        try:
+            self._client.put_item(**put)
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def shard_of(self, key: str) -> int:
+        return zlib.crc32(key.encode("utf-8")) % self._shards
+
+    @property
+    def shards(self) -> int:
+        return self._shards
 
     def summary(self) -> dict[str, Any]:
         """`GET /summary`: a fixed number of reads whatever the collection size."""
-        keys = [{"pk": {"S": _counter_pk(n)}} for n in range(self._shards)]
-        response = self._client.batch_get_item(
-            RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
-        )
-        # N is small (a setting); unprocessed keys only appear under throttling.
-        shards = [_decode(item) for item in response["Responses"].get(self._table, [])]
-        while response.get("UnprocessedKeys"):
-            response = self._client.batch_get_item(RequestItems=response["UnprocessedKeys"])
-            shards += [_decode(item) for item in response["Responses"].get(self._table, [])]
+        shards = [item for item in self.counter_shards().values() if item]
         biggest = [self._extreme(n, largest=True) for n in range(self._shards)]
         smallest = [self._extreme(n, largest=False) for n in range(self._shards)]
         return build_summary(
@@ -110,22 +155,33 @@ class Catalog:
         )
 
     # --- writes ---------------------------------------------------------
-    def put(self, record: dict[str, Any], sequencer: str) -> bool:
+    def put(self, record: dict[str, Any], sequencer: str, if_revision: int | None = None) -> bool:
         """Store `record` unless a newer (or the same) event was applied already.
 
-        Returns False when the event was stale and nothing changed.
+        An empty sequencer (a hand-made event, a reconcile) is applied in
+        arrival order. With `if_revision`, the write happens only if the key
+        is still at that revision (0: no entry at all). Returns False when
+        nothing changed.
         """
-        return self._apply(record["s3objectkey"], sequencer, record)
+        return self._apply(record["s3objectkey"], sequencer, record, if_revision)
 
-    def delete(self, key: str, sequencer: str) -> bool:
-        """Replace the record of `key` by a tombstone, unless a newer event won."""
-        return self._apply(key, sequencer, None)
+    def delete(self, key: str, sequencer: str, if_revision: int | None = None) -> bool:
+        """Replace the record of `key` by a tombstone, on the same terms as `put`."""
+        return self._apply(key, sequencer, None, if_revision)
 
-    def _apply(self, key: str, sequencer: str, record: dict[str, Any] | None) -> bool:
+    def _apply(
+        self,
+        key: str,
+        sequencer: str,
+        record: dict[str, Any] | None,
+        if_revision: int | None,
+    ) -> bool:
         for attempt in range(MAX_ATTEMPTS):
             current = self._get_item(key, consistent=True)
-            # An empty sequencer (a hand-made event) is applied in arrival order.
             if current and sequencer and current.get("sequencer", "") >= sequencer:
+                return False
+            revision = int(current["revision"]) if current else 0
+            if if_revision is not None and if_revision != revision:
                 return False
             live = current if current and current.get("status") != STATUS_DELETED else None
             try:
@@ -146,7 +202,7 @@ class Catalog:
         current: dict[str, Any] | None,
         live: dict[str, Any] | None,
     ) -> None:
-        shard = self._shard(key)
+        shard = self.shard_of(key)
         revision = int(current["revision"]) + 1 if current else 1
         item: dict[str, Any] = {"pk": _image_pk(key), "sequencer": sequencer, "revision": revision}
         if record is None:
@@ -177,6 +233,9 @@ class Catalog:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         adds, sets = [], []
+        # Every change bumps the shard's version, so a counter rebuild can tell
+        # whether anything was written while it was counting.
+        increments = {**increments, "version": 1}
         for i, (name, value) in enumerate(sorted(increments.items())):
             names[f"#a{i}"], values[f":a{i}"] = name, {"N": str(value)}
             adds.append(f"#a{i} :a{i}")
@@ -206,6 +265,20 @@ class Catalog:
         )
         return _decode(response["Item"]) if "Item" in response else None
 
+    def counter_shards(self) -> dict[int, dict[str, Any] | None]:
+        """Each counter shard's item as stored (None when missing), by shard number."""
+        keys = [{"pk": {"S": _counter_pk(n)}} for n in range(self._shards)]
+        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        found: dict[str, dict[str, Any]] = {}
+        # N is small (a setting); unprocessed keys only appear under throttling.
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            for raw in response["Responses"].get(self._table, []):
+                item = _decode(raw)
+                found[item["pk"]] = item
+            request = response.get("UnprocessedKeys")
+        return {n: found.get(_counter_pk(n)) for n in range(self._shards)}
+
     def _extreme(self, shard: int, largest: bool) -> dict[str, Any] | None:
         response = self._client.query(
             TableName=self._table,
@@ -218,8 +291,10 @@ class Catalog:
         items = response.get("Items", [])
         return public_record(_decode(items[0])) if items else None
 
-    def _shard(self, key: str) -> int:
-        return zlib.crc32(key.encode("utf-8")) % self._shards
+
+def _entry(item: dict[str, Any]) -> Entry:
+    record = None if item.get("status") == STATUS_DELETED else public_record(item)
+    return Entry(int(item["revision"]), item.get("sequencer", ""), record)
 
 
 def public_record(item: dict[str, Any]) -> dict[str, Any]:

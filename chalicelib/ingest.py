@@ -3,8 +3,10 @@
 S3 delivers events at least once and in no guaranteed order. Each event
 carries a per-key `sequencer`; the catalog applies an event only when it is
 newer than the last one applied to the key, so duplicates and stragglers are
-harmless. Reads carry `IfMatch` on the event's ETag: if the object changed
-since the event, a newer event is on its way and this one is dropped.
+harmless. Both event kinds are also checked against the bucket itself: reads
+carry `IfMatch` on the event's ETag, and a delete is applied only if the
+object is really gone. If the object changed since the event, a newer event
+is on its way (or reconcile will catch it) and this one is dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
+
+from botocore.exceptions import ClientError
 
 from chalicelib.catalog import Catalog
 from chalicelib.extract import extract_metadata
@@ -85,32 +89,60 @@ class Ingestor:
         if not self._concerns_us(event):
             return Outcome(event.key, "ignored")
         # Cheap early exit for duplicates and stragglers: no S3 read at all.
-        applied = self._catalog.sequencer_of(event.key)
-        if event.sequencer and applied and applied >= event.sequencer:
+        entry = self._catalog.entry(event.key)
+        if event.sequencer and entry and entry.sequencer >= event.sequencer:
             return Outcome(event.key, "stale")
+        return self._extract_and_store(event.key, event.etag, event.sequencer)
+
+    def object_removed(self, event: ObjectEvent) -> Outcome:
+        if not self._concerns_us(event):
+            return Outcome(event.key, "ignored")
+        if self._exists(event.key):
+            # Re-created since this delete: the newer create event decides.
+            return Outcome(event.key, "superseded")
+        deleted = self._catalog.delete(event.key, event.sequencer)
+        return Outcome(event.key, "deleted" if deleted else "stale")
+
+    def refresh(self, key: str, etag: str | None, if_revision: int) -> Outcome:
+        """Re-extract `key` outside any event (reconcile), if its entry is unchanged."""
+        return self._extract_and_store(key, etag, "", if_revision)
+
+    def forget_if_gone(self, key: str, if_revision: int) -> Outcome:
+        """Tombstone a record whose object no longer exists (reconcile)."""
+        if self._exists(key):
+            return Outcome(key, "unchanged")
+        deleted = self._catalog.delete(key, "", if_revision)
+        return Outcome(key, "deleted" if deleted else "stale")
+
+    def _extract_and_store(
+        self, key: str, etag: str | None, sequencer: str, if_revision: int | None = None
+    ) -> Outcome:
         try:
-            reader = S3RangeFile(self._s3, self._bucket, event.key, if_match=event.etag)
+            reader = S3RangeFile(self._s3, self._bucket, key, if_match=etag)
             metadata = extract_metadata(reader)
             if reader.failure:
                 raise reader.failure
         except ObjectChangedError:
-            # Overwritten or deleted since this event: the newer event decides.
-            return Outcome(event.key, "superseded")
-        record = build_record(event.key, reader.info, metadata, self._clock())
-        stored = self._catalog.put(record, event.sequencer)
+            # Overwritten or deleted since: the newer event decides.
+            return Outcome(key, "superseded")
+        record = build_record(key, reader.info, metadata, self._clock())
+        stored = self._catalog.put(record, sequencer, if_revision)
         return Outcome(
-            event.key,
+            key,
             "stored" if stored else "stale",
             record["status"],
             reader.requests,
             reader.bytes_read,
         )
 
-    def object_removed(self, event: ObjectEvent) -> Outcome:
-        if not self._concerns_us(event):
-            return Outcome(event.key, "ignored")
-        deleted = self._catalog.delete(event.key, event.sequencer)
-        return Outcome(event.key, "deleted" if deleted else "stale")
+    def _exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self._bucket, Key=key)
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
 
     def _concerns_us(self, event: ObjectEvent) -> bool:
         return event.bucket == self._bucket and is_image_key(event.key, self._prefix)

@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.records import STATUS_OK
 
 EXTREME_FIELDS = ("s3objectkey", "size", "format", "width", "height")
+COUNTER_PREFIXES = ("count_", "bytes_", "status_")
 
 
 def contribution(record: dict[str, Any] | None) -> dict[str, int]:
@@ -51,7 +52,7 @@ def merge_shards(shards: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for shard in shards:
         for name, value in shard.items():
-            if name.startswith(("count_", "bytes_", "status_")):
+            if name.startswith(COUNTER_PREFIXES):
                 merged[name] = merged.get(name, 0) + int(value)
             elif name.startswith("mime_"):
                 merged[name] = value

@@ -12,7 +12,6 @@ STAGE (Chalice stage whose variables are used, default `local`).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -23,16 +22,9 @@ from pathlib import Path
 
 import boto3
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from devstack.stages import PROJECT_DIR, stage_environment
+
 log = logging.getLogger("devstack")
-
-
-def stage_environment(stage: str) -> dict[str, str]:
-    """The environment variables `.chalice/config.json` sets for a stage."""
-    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    env = dict(config.get("environment_variables", {}))
-    env.update(config["stages"][stage].get("environment_variables", {}))
-    return env
 
 
 def main() -> int:

@@ -1,0 +1,77 @@
+"""`make reconcile STAGE=...` / `python -m ops.reconcile --stage STAGE`: backfill and repair.
+
+Runs the same reconcile as the `reconcile` Lambda function, from your
+machine and without Lambda's 15-minute limit, against the stage's bucket and
+table (the local stack by default: start `make dev` first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+
+from chalicelib.dependencies import Dependencies
+from chalicelib.reconcile import reconcile
+from chalicelib.settings import Settings
+from devstack.stages import stage_environment
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="local", help="Chalice stage (default: local)")
+    parser.add_argument("--start-after", default="", help="resume after this key")
+    parser.add_argument("--force", action="store_true", help="re-extract every object")
+    parser.add_argument("--profile", help="AWS profile (default: the environment's)")
+    parser.add_argument("--region", help="AWS region (default: the environment's)")
+    args = parser.parse_args(argv)
+
+    env = stage_environment(args.stage)
+    if args.stage == "local" and not os.environ.get("AWS_ENDPOINT_URL"):
+        # The emulator `make dev` runs; it takes any credentials.
+        port = os.environ.get("LOCAL_AWS_PORT", "4566")
+        env.update(
+            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+    if args.profile:
+        env["AWS_PROFILE"] = args.profile
+    if args.region:
+        env["AWS_DEFAULT_REGION"] = args.region
+    os.environ.update(env)
+
+    report = reconcile(
+        Dependencies(Settings.from_env()),
+        start_after=args.start_after,
+        force=args.force,
+        progress=_progress_printer() if sys.stderr.isatty() else lambda phase, done: None,
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(json.dumps({**asdict(report), "complete": report.complete}, indent=2))
+    if report.resume_after:
+        print(f"stopped early: resume with --start-after {report.resume_after!r}", file=sys.stderr)
+    return 0 if report.complete else 3
+
+
+def _progress_printer():
+    started = time.monotonic()
+    last = [0.0]
+
+    def show(phase: str, done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.2:  # redraw at most 5 times a second
+            last[0] = now
+            rate = done / max(now - started, 1e-9)
+            print(f"\r{phase:>8}: {done:>9,d}  ({rate:,.0f}/s)", end="", file=sys.stderr)
+
+    return show
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Reconcile: backfill a bucket, repair a damaged table, stay safe next to live events."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from chalice.test import Client
+from conftest import BUCKET, TABLE, Uploader
+from images import animated_gif, image_bytes, jpeg_with_exif, png_with_alpha
+
+import app as app_module
+from chalicelib.extract import extract_metadata
+from chalicelib.reconcile import reconcile
+
+FILES = {
+    "uploads/a.jpg": jpeg_with_exif((90, 60)),
+    "uploads/b.png": png_with_alpha((30, 30)),
+    "uploads/c.gif": animated_gif(),
+    "uploads/d.webp": image_bytes("WEBP", (50, 10)),
+    "uploads/e.txt": b"hello",
+}
+
+
+def put_without_events(deps, files: dict[str, bytes]) -> None:
+    for key, body in files.items():
+        deps.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+
+def truth(deps) -> tuple[dict[str, dict], dict]:
+    """Records and summary recomputed from the bucket alone, independently of the catalog."""
+    records = {}
+    listing = deps.s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/").get("Contents", [])
+    for obj in listing:
+        body = deps.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+        records[obj["Key"]] = {
+            **extract_metadata(io.BytesIO(body)),
+            "size": len(body),
+            "etag": obj["ETag"].strip('"'),
+        }
+    ok = [r for r in records.values() if r["status"] == "ok"]
+    types: dict[str, list[int]] = {}
+    for r in ok:
+        types.setdefault(r["format"], []).append(r["size"])
+    summary = {
+        "total_images": len(ok),
+        "total_bytes": sum(r["size"] for r in ok),
+        "biggest_size": max((r["size"] for r in ok), default=None),
+        "smallest_size": min((r["size"] for r in ok), default=None),
+        "types": {fmt: (len(sizes), sum(sizes)) for fmt, sizes in types.items()},
+        "unsupported": sum(r["status"] == "unsupported" for r in records.values()),
+        "corrupt": sum(r["status"] == "corrupt" for r in records.values()),
+    }
+    return records, summary
+
+
+def assert_catalog_matches_bucket(deps) -> None:
+    records, expected = truth(deps)
+    assert {key for key, entry in deps.catalog.entries() if entry.record} == set(records)
+    for key, record in records.items():
+        stored = deps.catalog.get(key)
+        assert stored is not None, key
+        for field in ("status", "format", "size", "etag", "width", "height", "mode"):
+            assert stored.get(field) == record.get(field), (key, field)
+    summary = deps.catalog.summary()
+    assert {
+        "total_images": summary["total_images"],
+        "total_bytes": summary["total_bytes"],
+        "biggest_size": summary["biggest"] and summary["biggest"]["size"],
+        "smallest_size": summary["smallest"] and summary["smallest"]["size"],
+        "types": {t["format"]: (t["count"], t["bytes"]) for t in summary["types"]},
+        "unsupported": summary["unsupported"],
+        "corrupt": summary["corrupt"],
+    } == expected
+
+
+def test_backfills_a_bucket_that_had_images_before_the_first_deploy(deps) -> None:
+    put_without_events(deps, FILES)
+
+    report = reconcile(deps)
+
+    assert (report.listed, report.refreshed, report.removed) == (5, 5, 0)
+    assert report.complete
+    assert_catalog_matches_bucket(deps)
+
+
+def test_second_run_changes_nothing(deps) -> None:
+    put_without_events(deps, FILES)
+    reconcile(deps)
+
+    again = reconcile(deps)
+
+    assert (again.refreshed, again.removed, again.counters_rebuilt) == (0, 0, [])
+    assert_catalog_matches_bucket(deps)
+
+
+def _raw(deps):
+    return deps.dynamodb
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "record deleted",
+        "stale etag",
+        "record of a vanished object",
+        "counter item deleted",
+        "counters wrong",
+        "bogus format counter",
+        "everything at once",
+    ],
+)
+def test_repairs_a_damaged_table(deps, uploader: Uploader, damage: str) -> None:
+    for key, body in FILES.items():
+        uploader.upload(key, body)
+    client = _raw(deps)
+    everything = damage == "everything at once"
+    if damage == "record deleted" or everything:
+        client.delete_item(TableName=TABLE, Key={"pk": {"S": "image#uploads/a.jpg"}})
+    if damage == "stale etag" or everything:
+        client.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": "image#uploads/b.png"}},
+            UpdateExpression="SET etag = :e, width = :w",
+            ExpressionAttributeValues={":e": {"S": "0" * 32}, ":w": {"N": "1"}},
+        )
+    if damage == "record of a vanished object" or everything:
+        deps.s3.delete_object(Bucket=BUCKET, Key="uploads/c.gif")  # its event is lost
+    if damage == "counter item deleted" or everything:
+        client.delete_item(TableName=TABLE, Key={"pk": {"S": "counters#0"}})
+    if damage in ("counters wrong", "bogus format counter") or everything:
+        client.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": "counters#0"}},
+            UpdateExpression="SET count_JPEG = :n, bytes_BMP = :n, status_corrupt = :n",
+            ExpressionAttributeValues={":n": {"N": "42"}},
+        )
+
+    report = reconcile(deps)
+
+    assert report.complete
+    assert_catalog_matches_bucket(deps)
+
+
+def test_stops_early_and_resumes_after_the_last_key(deps) -> None:
+    put_without_events(deps, FILES)
+    calls = {"n": 0}
+
+    def stop_after_two() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= 2
+
+    first = reconcile(deps, should_stop=stop_after_two)
+    assert first.resume_after == "uploads/b.png" and not first.complete
+    assert deps.catalog.get("uploads/c.gif") is None  # not reached yet
+
+    second = reconcile(deps, start_after=first.resume_after)
+
+    assert second.complete and second.listed == 3
+    assert_catalog_matches_bucket(deps)
+
+
+def test_a_concurrent_upload_wins_over_reconcile(deps, uploader: Uploader, monkeypatch) -> None:
+    put_without_events(deps, {"uploads/race.png": png_with_alpha((10, 10))})
+    newer = image_bytes("PNG", (77, 77))
+    real_refresh = deps.ingestor.refresh
+
+    def upload_in_between(key, etag, if_revision):
+        # After reconcile listed the object, a new version lands and its event is applied.
+        uploader.upload(key, newer)
+        return real_refresh(key, etag, if_revision)
+
+    monkeypatch.setattr(deps.ingestor, "refresh", upload_in_between)
+    report = reconcile(deps)
+
+    assert deps.catalog.get("uploads/race.png")["width"] == 77
+    assert report.refreshed == 0
+    assert_catalog_matches_bucket(deps)
+
+
+def test_counter_rebuild_yields_to_concurrent_writes(deps, uploader, monkeypatch) -> None:
+    uploader.upload("uploads/a.jpg", FILES["uploads/a.jpg"])
+    _raw(deps).delete_item(TableName=TABLE, Key={"pk": {"S": "counters#0"}})
+    real_entries = deps.catalog.entries
+    scans = {"n": 0}
+
+    def entries_with_a_write_during_the_counting_scan(*args):
+        scans["n"] += 1
+        yield from real_entries(*args)
+        if scans["n"] == 2:  # pass 3 counts the records; someone uploads meanwhile
+            uploader.upload("uploads/late.png", png_with_alpha())
+
+    monkeypatch.setattr(deps.catalog, "entries", entries_with_a_write_during_the_counting_scan)
+    report = reconcile(deps)
+
+    assert report.counters_busy == [0] and not report.complete
+    monkeypatch.undo()
+    assert reconcile(deps).complete
+    assert_catalog_matches_bucket(deps)
+
+
+def test_reconcile_lambda_function(deps) -> None:
+    put_without_events(deps, FILES)
+    with Client(app_module.app) as client:
+        result = client.lambda_.invoke("reconcile", {})
+    assert result.payload["complete"] is True
+    assert result.payload["refreshed"] == len(FILES)
+    assert json.dumps(result.payload)  # JSON-serialisable for `chalice invoke`
+    assert_catalog_matches_bucket(deps)
