@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint install system-tools clean
+.PHONY: dev test lint install system-tools clean deploy destroy reconcile
 
 dev: $(STAMP)  ## run the whole service locally (emulator, event pump, chalice local)
 	exec $(BIN)/python -m devstack
@@ -19,6 +19,24 @@ test: $(STAMP) system-tools  ## lint, then the whole test suite (unit, app, end-
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# A stage on a real AWS account (see README, "Deploy"). The account and region
+# come from AWS_PROFILE and AWS_DEFAULT_REGION (or your AWS config); BUCKET=name uses an
+# existing bucket, VERSIONING=true keeps old object versions, LOG_RETENTION_DAYS
+# (default 30). destroy keeps the bucket and its images unless DELETE_DATA=1.
+deploy: $(STAMP)  ## bucket + table (CloudFormation), names into .chalice/, chalice deploy
+	$(BIN)/python -m ops.deploy deploy --stage "$(or $(STAGE),dev)" \
+	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(VERSIONING),--versioning "$(VERSIONING)") \
+	  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)")
+
+destroy: $(STAMP)  ## chalice delete + delete the stack (the bucket stays unless DELETE_DATA=1)
+	$(BIN)/python -m ops.deploy destroy --stage "$(or $(STAGE),dev)" \
+	  $(if $(filter 1 yes true,$(DELETE_DATA)),--delete-data)
+
+# Backfill and repair a stage's catalog from its bucket (default: the local
+# stack, so start `make dev` first). FORCE=1 re-extracts every object.
+reconcile: $(STAMP)  ## make the table equal the bucket again
+	$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force)
 
 install: $(STAMP)
 

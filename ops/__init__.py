@@ -1,0 +1,1 @@
+"""Operational tooling run from a developer machine; never deployed to Lambda."""
