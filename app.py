@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -15,6 +14,7 @@ from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
+from chalicelib.logs import logged
 from chalicelib.reconcile import reconcile
 from chalicelib.settings import Settings
 
@@ -38,22 +38,35 @@ def accept_anything_by_default(request: Request, get_response: Any) -> Response:
     return get_response(request)
 
 
+@app.middleware("http")
+def log_request(request: Request, get_response: Any) -> Response:
+    params = request.query_params or {}
+    with logged(
+        app.log,
+        request=request.path,
+        method=request.method,
+        s3objectkey=params.get("s3objectkey"),
+        request_id=request.context.get("requestId"),
+    ) as line:
+        response = get_response(request)
+        line["status"] = response.status_code
+        if response.status_code >= 400 and isinstance(response.body, dict):
+            line["error"] = response.body.get("Message")
+    return response
+
+
 @app.on_s3_event(
     bucket=deps.settings.bucket, events=["s3:ObjectCreated:*"], prefix=deps.settings.prefix
 )
 def on_object_created(event: S3Event) -> None:
-    started = time.perf_counter()
-    outcome = deps.ingestor.object_created(parse_s3_record(event.to_dict()["Records"][0]))
-    _log("object_created", outcome, started)
+    _handle("object_created", event, deps.ingestor.object_created)
 
 
 @app.on_s3_event(
     bucket=deps.settings.bucket, events=["s3:ObjectRemoved:*"], prefix=deps.settings.prefix
 )
 def on_object_removed(event: S3Event) -> None:
-    started = time.perf_counter()
-    outcome = deps.ingestor.object_removed(parse_s3_record(event.to_dict()["Records"][0]))
-    _log("object_removed", outcome, started)
+    _handle("object_removed", event, deps.ingestor.object_removed)
 
 
 @app.lambda_function(name="reconcile")
@@ -121,7 +134,8 @@ def _requested_key() -> str:
         raise BadRequestError(str(error)) from None
 
 
-def _log(handler: str, outcome: Outcome, started: float) -> None:
-    line = {"handler": handler, **asdict(outcome)}
-    line["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    app.log.info(json.dumps(line))
+def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> None:
+    record = event.to_dict()["Records"][0]
+    request_id = getattr(event.context, "aws_request_id", None)
+    with logged(app.log, handler=handler, key=event.key, request_id=request_id) as line:
+        line.update(asdict(action(parse_s3_record(record))))

@@ -403,3 +403,45 @@ def test_summary_matches_a_recomputation(client, uploader: Uploader) -> None:
         "bytes": jpeg_bytes,
     }
     assert (summary["unsupported"], summary["corrupt"]) == (1, 1)
+
+
+# --- logs -------------------------------------------------------------------
+
+
+def json_lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "image-metadata"]
+
+
+def test_one_json_log_line_per_event(client, uploader: Uploader, caplog) -> None:
+    caplog.set_level("INFO", logger="image-metadata")
+    uploader.upload("uploads/logged.png", png_with_alpha())
+
+    (line,) = json_lines(caplog)
+
+    assert line["handler"] == "object_created"
+    assert (line["key"], line["action"], line["status"]) == ("uploads/logged.png", "stored", "ok")
+    assert line["requests"] == 1 and 0 < line["bytes_read"] <= 64 * 1024
+    assert line["duration_ms"] >= 0 and "error" not in line
+
+
+def test_one_json_log_line_per_request(client, uploader: Uploader, caplog) -> None:
+    caplog.set_level("INFO", logger="image-metadata")
+    get(client, "/images", "uploads/missing.png")
+
+    (line,) = json_lines(caplog)
+
+    assert (line["request"], line["method"], line["status"]) == ("/images", "GET", 404)
+    assert line["s3objectkey"] == "uploads/missing.png"
+    assert "no image metadata" in line["error"] and "request_id" in line
+
+
+def test_a_failing_event_is_logged_with_context_and_retried(deps, uploader, caplog) -> None:
+    caplog.set_level("INFO", logger="image-metadata")
+    event = uploader.put("uploads/boom.png", png_with_alpha())
+    deps.dynamodb.delete_table(TableName=deps.settings.table)  # the catalog is unreachable
+
+    with pytest.raises(Exception, match="ResourceNotFound"):
+        app_module.on_object_created(event, None)  # raised: Lambda will retry the event
+
+    (line,) = json_lines(caplog)
+    assert line["key"] == "uploads/boom.png" and "ResourceNotFound" in line["error"]
