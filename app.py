@@ -16,6 +16,7 @@ from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
 from chalicelib.logs import logged
 from chalicelib.reconcile import reconcile
+from chalicelib.records import etag_matches, record_etag
 from chalicelib.settings import Settings
 
 app = Chalice(app_name="image-metadata")
@@ -86,12 +87,18 @@ def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @app.route("/images", methods=["GET"])
-def get_image() -> dict[str, Any]:
+def get_image() -> Response:
     key = _requested_key()
     record = deps.catalog.get(key)
     if record is None:
+        if deps.ingestor.exists(key):
+            # Uploaded, not indexed yet: a polling client can tell "not yet" from "never".
+            return Response(body={"s3objectkey": key, "status": "pending"}, status_code=202)
         raise NotFoundError(f"no image metadata for key {key!r}")
-    return record
+    etag = record_etag(record)
+    if etag_matches(app.current_request.headers.get("if-none-match"), etag):
+        return Response(body="", status_code=304, headers={"ETag": etag})
+    return Response(body=record, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
 
 
 @app.route("/images/download", methods=["GET"])
@@ -99,22 +106,18 @@ def download_image() -> Response:
     key = _requested_key()
     s = deps.settings
     download = fetch_download(
-        deps.s3, deps.catalog, s.bucket, key, s.max_inline_download, s.presign_expires
+        deps.s3,
+        deps.catalog,
+        s.bucket,
+        key,
+        s.max_inline_download,
+        s.presign_expires,
+        app.current_request.headers.get("if-none-match"),
     )
     if download is None:
         raise NotFoundError(f"no image with key {key!r}")
-    if download.redirect_url:
-        return Response(
-            body="",
-            status_code=307,
-            headers={"Location": download.redirect_url, "Cache-Control": "no-store"},
-        )
     return Response(
-        body=download.body,
-        headers={
-            "Content-Type": download.content_type,
-            "ETag": f'"{download.etag}"',
-        },
+        body=download.body or "", status_code=download.status, headers=download.headers(key)
     )
 
 
@@ -125,9 +128,12 @@ def get_summary() -> dict[str, Any]:
 
 def _requested_key() -> str:
     params = app.current_request.query_params or {}
-    raw = params.get("s3objectkey")
-    if raw is None:
+    values = params.getlist("s3objectkey") if "s3objectkey" in params else []
+    if not values:
         raise BadRequestError("missing query parameter 's3objectkey'")
+    if len(values) > 1:
+        raise BadRequestError("query parameter 's3objectkey' given more than once")
+    raw = values[0]
     try:
         return resolve_key(raw, deps.settings.prefix)
     except InvalidKeyError as error:

@@ -97,7 +97,7 @@ class Ingestor:
     def object_removed(self, event: ObjectEvent) -> Outcome:
         if not self._concerns_us(event):
             return Outcome(event.key, "ignored")
-        if self._exists(event.key):
+        if self.exists(event.key):
             # Re-created since this delete: the newer create event decides.
             return Outcome(event.key, "superseded")
         deleted = self._catalog.delete(event.key, event.sequencer)
@@ -109,7 +109,7 @@ class Ingestor:
 
     def forget_if_gone(self, key: str, if_revision: int) -> Outcome:
         """Tombstone a record whose object no longer exists (reconcile)."""
-        if self._exists(key):
+        if self.exists(key):
             return Outcome(key, "unchanged")
         deleted = self._catalog.delete(key, "", if_revision)
         return Outcome(key, "deleted" if deleted else "stale")
@@ -135,7 +135,8 @@ class Ingestor:
             reader.bytes_read,
         )
 
-    def _exists(self, key: str) -> bool:
+    def exists(self, key: str) -> bool:
+        """Whether the bucket holds `key` right now (a HEAD request)."""
         try:
             self._s3.head_object(Bucket=self._bucket, Key=key)
             return True

@@ -25,6 +25,9 @@ def resolve_key(raw: str, prefix: str) -> str:
         raise InvalidKeyError("s3objectkey must not start with '/'")
     if "\\" in raw:
         raise InvalidKeyError("s3objectkey must not contain backslashes")
+    if "\ufffd" in raw:
+        # What a decoder leaves of invalid UTF-8 or percent-encoding.
+        raise InvalidKeyError("s3objectkey is not valid UTF-8 or percent-encoding")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
         raise InvalidKeyError("s3objectkey must not contain control characters")
     if any(segment in (".", "..") for segment in raw.split("/")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -61,3 +63,17 @@ def from_dynamo(value: Any) -> Any:
     if isinstance(value, (list, tuple, set)):
         return [from_dynamo(v) for v in value]
     return value
+
+
+def record_etag(record: dict[str, Any]) -> str:
+    """A strong HTTP entity tag for a record: changes whenever any field does."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match (weak comparison): `*` or any listed tag equal to `etag`."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags

@@ -132,6 +132,44 @@ def test_events_outside_the_prefix_are_ignored(client, uploader: Uploader) -> No
     assert app_module.deps.catalog.get("uploads/folder/") is None
 
 
+def test_uploaded_but_not_yet_indexed_is_202_pending(client, uploader: Uploader) -> None:
+    uploader.put("uploads/soon.png", png_with_alpha())  # event not delivered yet
+
+    response = get(client, "/images", "soon.png")
+
+    assert response.status_code == 202
+    assert json.loads(response.body) == {"s3objectkey": "uploads/soon.png", "status": "pending"}
+
+
+def test_repeated_key_parameter_is_400(client) -> None:
+    response = client.http.get("/images?s3objectkey=a.png&s3objectkey=b.png")
+    assert response.status_code == 400
+    assert "more than once" in json.loads(response.body)["Message"]
+
+
+def test_invalid_percent_encoding_is_400(client) -> None:
+    response = client.http.get("/images?s3objectkey=uploads/%ff%fe.png")
+    assert response.status_code == 400
+    assert "UTF-8" in json.loads(response.body)["Message"]
+
+
+def test_metadata_has_an_etag_and_answers_304(client, uploader: Uploader) -> None:
+    uploader.upload("uploads/tagged.png", png_with_alpha())
+    first = get(client, "/images", "uploads/tagged.png")
+    etag = first.headers["ETag"]
+
+    again = get(client, "/images", "uploads/tagged.png", **{"If-None-Match": etag})
+    weak = get(client, "/images", "uploads/tagged.png", **{"If-None-Match": f"W/{etag}"})
+    other = get(client, "/images", "uploads/tagged.png", **{"If-None-Match": '"nope"'})
+
+    assert (again.status_code, again.body, again.headers["ETag"]) == (304, b"", etag)
+    assert weak.status_code == 304
+    assert other.status_code == 200
+    uploader.upload("uploads/tagged.png", image_bytes("PNG", (3, 3)))
+    changed = get(client, "/images", "uploads/tagged.png", **{"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
 # --- S3 events ------------------------------------------------------------------
 
 
@@ -224,7 +262,7 @@ def test_event_for_an_overwritten_version_is_dropped(client, uploader: Uploader)
     fresh = uploader.put("uploads/v.png", image_bytes("PNG", (7, 7)))
     # The older event arrives after S3 already holds the newer version.
     app_module.on_object_created(stale, None)
-    assert get(client, "/images", "uploads/v.png").status_code == 404
+    assert get(client, "/images", "uploads/v.png").status_code == 202  # pending: no record yet
 
     app_module.on_object_created(fresh, None)
     assert json.loads(get(client, "/images", "uploads/v.png").body)["width"] == 7
@@ -254,6 +292,47 @@ def test_download_returns_the_exact_bytes(client, uploader: Uploader) -> None:
     assert response.body == body
     assert response.headers["Content-Type"] == "image/png"  # detected from the content
     assert response.headers["ETag"] == etag
+
+
+def test_download_caching_headers_and_304(client, uploader: Uploader) -> None:
+    body = png_with_alpha()
+    uploader.upload("uploads/cache.png", body)
+    head = uploader.s3.head_object(Bucket=BUCKET, Key="uploads/cache.png")
+
+    response = get(client, "/images/download", "uploads/cache.png")
+
+    assert response.headers["ETag"] == head["ETag"]
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert (
+        response.headers["Last-Modified"]
+        == head["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
+    )
+    assert response.headers["Content-Disposition"] == 'inline; filename="cache.png"'
+    cached = get(client, "/images/download", "cache.png", **{"If-None-Match": head["ETag"]})
+    assert (cached.status_code, cached.body) == (304, b"")
+    assert cached.headers["ETag"] == head["ETag"]
+    stale = get(client, "/images/download", "cache.png", **{"If-None-Match": '"old"'})
+    assert stale.status_code == 200 and stale.body == body
+
+
+@pytest.mark.parametrize(
+    ("key", "disposition"),
+    [
+        ("uploads/plain.png", 'inline; filename="plain.png"'),
+        (
+            "uploads/dir/café ü.png",
+            "inline; filename=\"caf_ _.png\"; filename*=UTF-8''caf%C3%A9%20%C3%BC.png",
+        ),
+        (
+            'uploads/say "hi".png',
+            "inline; filename=\"say _hi_.png\"; filename*=UTF-8''say%20%22hi%22.png",
+        ),
+    ],
+)
+def test_content_disposition_keeps_the_file_name(client, uploader, key, disposition) -> None:
+    uploader.upload(key, png_with_alpha())
+    response = get(client, "/images/download", key)
+    assert response.headers["Content-Disposition"] == disposition
 
 
 def test_download_keeps_a_specific_s3_content_type_for_non_images(client, uploader) -> None:

@@ -34,6 +34,7 @@ def test_valid_keys_resolve_under_the_prefix(raw: str, expected: str) -> None:
         ("uploads/cat\x00.jpg", "control"),
         ("uploads/cat\x7f.jpg", "control"),
         ("uploads/\udcff.jpg", "UTF-8"),
+        ("uploads/\ufffd.jpg", "UTF-8"),
         ("uploads/" + "é" * 600, "1024 bytes"),
         ("uploads/", "folder"),
         ("uploads/photos/", "folder"),
