@@ -15,6 +15,13 @@ from chalicelib.downloads import fetch_download
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
 from chalicelib.logs import logged
+from chalicelib.paging import (
+    InvalidParameterError,
+    decode_token,
+    encode_token,
+    parse_format,
+    parse_limit,
+)
 from chalicelib.reconcile import reconcile
 from chalicelib.records import etag_matches, record_etag
 from chalicelib.settings import Settings
@@ -87,7 +94,9 @@ def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @app.route("/images", methods=["GET"])
-def get_image() -> Response:
+def get_image() -> Response | dict[str, Any]:
+    if "s3objectkey" not in (app.current_request.query_params or {}):
+        return _list_images()
     key = _requested_key()
     record = deps.catalog.get(key)
     if record is None:
@@ -126,18 +135,34 @@ def get_summary() -> dict[str, Any]:
     return deps.catalog.summary()
 
 
+def _list_images() -> dict[str, Any]:
+    try:
+        limit = parse_limit(_param("limit"))
+        after = decode_token(_param("next_token"))
+        fmt = parse_format(_param("format"))
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+    images, last = deps.catalog.list(limit, after, fmt)
+    return {"images": images, "next_token": encode_token(last) if last else None}
+
+
 def _requested_key() -> str:
-    params = app.current_request.query_params or {}
-    values = params.getlist("s3objectkey") if "s3objectkey" in params else []
-    if not values:
+    raw = _param("s3objectkey")
+    if raw is None:
         raise BadRequestError("missing query parameter 's3objectkey'")
-    if len(values) > 1:
-        raise BadRequestError("query parameter 's3objectkey' given more than once")
-    raw = values[0]
     try:
         return resolve_key(raw, deps.settings.prefix)
     except InvalidKeyError as error:
         raise BadRequestError(str(error)) from None
+
+
+def _param(name: str) -> str | None:
+    """A query parameter given at most once (a repeated one is ambiguous: 400)."""
+    params = app.current_request.query_params or {}
+    values = params.getlist(name) if name in params else []
+    if len(values) > 1:
+        raise BadRequestError(f"query parameter {name!r} given more than once")
+    return values[0] if values else None
 
 
 def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> None:

@@ -10,6 +10,8 @@ Layout (one table, hash key `pk`):
 - Index `by_size` (hash `size_shard`, range `size`): only `ok` records carry
   `size_shard`, so the index is sparse and biggest/smallest are one `Limit=1`
   query each way per shard.
+- Index `by_key` (hash `list_shard`, range `s3objectkey`): every live record
+  (not tombstones), for listing in key order without a Scan.
 
 The record and its counter shard change in one TransactWriteItems, so the
 summary never drifts from the records.
@@ -31,8 +33,9 @@ from chalicelib.records import STATUS_OK, from_dynamo, to_dynamo
 from chalicelib.summary import build_summary, counter_changes, merge_shards
 
 SIZE_INDEX = "by_size"
+LIST_INDEX = "by_key"
 STATUS_DELETED = "deleted"
-INTERNAL_FIELDS = ("pk", "sequencer", "revision", "size_shard", "expires_at")
+INTERNAL_FIELDS = ("pk", "sequencer", "revision", "size_shard", "list_shard", "expires_at")
 MAX_ATTEMPTS = 8
 
 _serializer = TypeSerializer()
@@ -48,6 +51,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "size_shard", "AttributeType": "S"},
             {"AttributeName": "size", "AttributeType": "N"},
+            {"AttributeName": "list_shard", "AttributeType": "S"},
+            {"AttributeName": "s3objectkey", "AttributeType": "S"},
         ],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
         "GlobalSecondaryIndexes": [
@@ -61,7 +66,15 @@ def table_definition(table_name: str) -> dict[str, Any]:
                     "ProjectionType": "INCLUDE",
                     "NonKeyAttributes": ["s3objectkey", "format", "width", "height"],
                 },
-            }
+            },
+            {
+                "IndexName": LIST_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "list_shard", "KeyType": "HASH"},
+                    {"AttributeName": "s3objectkey", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
     }
 
@@ -154,6 +167,47 @@ class Catalog:
             min((r for r in smallest if r), key=lambda r: r["size"], default=None),
         )
 
+    def list(
+        self, limit: int, after: str = "", fmt: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` records with keys after `after`, in key order, optionally
+        of one format; and the key to continue after (None at the end).
+
+        One Query per shard. With a format filter or several shards a page can
+        hold fewer than `limit` records and still have a continuation.
+        """
+        found: list[dict[str, Any]] = []
+        frontier: str | None = None  # every shard is complete up to here
+        for shard in range(self._shards):
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": LIST_INDEX,
+                "KeyConditionExpression": "list_shard = :shard",
+                "ExpressionAttributeValues": {":shard": {"S": str(shard)}},
+                "Limit": limit,
+            }
+            if after:  # a key condition may not compare with an empty string
+                query["KeyConditionExpression"] += " AND s3objectkey > :after"
+                query["ExpressionAttributeValues"][":after"] = {"S": after}
+            if fmt:
+                query["FilterExpression"] = "#format = :format"
+                query["ExpressionAttributeNames"] = {"#format": "format"}
+                query["ExpressionAttributeValues"][":format"] = {"S": fmt}
+            response = self._client.query(**query)
+            found += [public_record(_decode(item)) for item in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if last:
+                reached = last["s3objectkey"]["S"]
+                frontier = reached if frontier is None else min(frontier, reached)
+        found.sort(key=lambda record: record["s3objectkey"].encode("utf-8"))
+        if frontier is not None:
+            # Beyond the least-read shard's position, other shards may hide keys.
+            found = [r for r in found if r["s3objectkey"].encode() <= frontier.encode()]
+        page = found[:limit]
+        if len(found) > limit:
+            return page, page[-1]["s3objectkey"]
+        return page, frontier
+
     # --- writes ---------------------------------------------------------
     def put(self, record: dict[str, Any], sequencer: str, if_revision: int | None = None) -> bool:
         """Store `record` unless a newer (or the same) event was applied already.
@@ -213,6 +267,7 @@ class Catalog:
             )
         else:
             item.update(to_dynamo(record))
+            item["list_shard"] = str(shard)
             if record["status"] == STATUS_OK:
                 item["size_shard"] = str(shard)
         put: dict[str, Any] = {"TableName": self._table, "Item": _encode(item)}

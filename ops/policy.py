@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib.catalog import SIZE_INDEX
+from chalicelib.catalog import table_definition
 from chalicelib.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -77,10 +77,13 @@ def stage_policy(app_name: str, stage: str, bucket: str, table: str, prefix: str
                 "Resource": [table_arn],
             },
             {
-                "Sid": "SizeIndex",
+                "Sid": "Indexes",
                 "Effect": "Allow",
                 "Action": ["dynamodb:Query"],
-                "Resource": [f"{table_arn}/index/{SIZE_INDEX}"],
+                "Resource": [
+                    f"{table_arn}/index/{index['IndexName']}"
+                    for index in table_definition(table)["GlobalSecondaryIndexes"]
+                ],
             },
             {
                 "Sid": "OwnLogGroups",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import replace
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
@@ -72,10 +73,13 @@ def test_format_comes_from_content_not_extension(client, uploader: Uploader) -> 
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
-    [("", "missing query parameter"), ("?s3objectkey=", "must not be empty")],
+    ("path", "query", "message"),
+    [
+        ("/images/download", "", "missing query parameter"),
+        ("/images/download", "?s3objectkey=", "must not be empty"),
+        ("/images", "?s3objectkey=", "must not be empty"),
+    ],
 )
-@pytest.mark.parametrize("path", ["/images", "/images/download"])
 def test_missing_or_empty_key_is_400(client, path: str, query: str, message: str) -> None:
     response = client.http.get(path + query, headers={"Accept": "*/*"})
     assert response.status_code == 400
@@ -168,6 +172,98 @@ def test_metadata_has_an_etag_and_answers_304(client, uploader: Uploader) -> Non
     uploader.upload("uploads/tagged.png", image_bytes("PNG", (3, 3)))
     changed = get(client, "/images", "uploads/tagged.png", **{"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+# --- GET /images (listing) -------------------------------------------------------
+
+
+def list_all(client, query: str = "") -> tuple[list[dict], int]:
+    """Follow next_token to the end; returns the records and the number of pages."""
+    records, pages, token = [], 0, None
+    while True:
+        url = "/images?" + query + (f"&next_token={token}" if token else "")
+        response = client.http.get(url, headers={"Accept": "*/*"})
+        assert response.status_code == 200, response.body
+        body = json.loads(response.body)
+        records += body["images"]
+        pages += 1
+        token = body["next_token"]
+        if token is None:
+            return records, pages
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_listing_pages_through_every_record_in_key_order(client, uploader, deps, shards) -> None:
+    deps.settings = replace(deps.settings, counter_shards=shards)  # before first use
+    keys = [f"uploads/{name}" for name in ("b.png", "a.png", "c/d.gif", "é.png", "z.txt", "A.png")]
+    for key in keys:
+        body = (
+            b"text"
+            if key.endswith(".txt")
+            else animated_gif()
+            if key.endswith("gif")
+            else (png_with_alpha())
+        )
+        uploader.upload(key, body)
+    uploader.upload("uploads/gone.png", png_with_alpha())
+    uploader.remove("uploads/gone.png")  # tombstones are not listed
+
+    records, pages = list_all(client, "limit=2")
+
+    assert [r["s3objectkey"] for r in records] == sorted(keys, key=lambda k: k.encode())
+    assert pages >= 3
+    assert records[0]["format"] == "PNG" and "pk" not in records[0]
+
+
+def test_listing_filters_by_format(client, uploader: Uploader) -> None:
+    for name, body in [
+        ("a.png", png_with_alpha()),
+        ("b.gif", animated_gif()),
+        ("c.png", png_with_alpha()),
+        ("d.txt", b"text"),
+    ]:
+        uploader.upload(f"uploads/{name}", body)
+
+    records, _ = list_all(client, "format=png&limit=1")
+
+    assert [r["s3objectkey"] for r in records] == ["uploads/a.png", "uploads/c.png"]
+
+
+def test_listing_default_page(client, uploader: Uploader) -> None:
+    uploader.upload("uploads/only.png", png_with_alpha())
+    body = json.loads(get(client, "/images").body)
+    assert [r["s3objectkey"] for r in body["images"]] == ["uploads/only.png"]
+    assert body["next_token"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=1&limit=2", "more than once"),
+        ("next_token=garbage!", "next_token"),
+        ("next_token=e30", "next_token"),  # base64 of {}
+        ("format=J%20PEG", "format"),
+    ],
+)
+def test_invalid_listing_parameters_are_400(client, query: str, message: str) -> None:
+    response = client.http.get("/images?" + query, headers={"Accept": "*/*"})
+    assert response.status_code == 400
+    assert message in json.loads(response.body)["Message"]
+
+
+def test_listing_never_scans(client, uploader: Uploader, deps, monkeypatch) -> None:
+    uploader.upload("uploads/a.png", png_with_alpha())
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("a request scanned the table")
+
+    monkeypatch.setattr(deps.dynamodb, "scan", no_scan)
+    assert len(list_all(client, "limit=1")[0]) == 1
+    assert get(client, "/summary").status_code == 200
 
 
 # --- S3 events ------------------------------------------------------------------
@@ -343,18 +439,9 @@ def test_download_keeps_a_specific_s3_content_type_for_non_images(client, upload
     assert response.headers["Content-Type"] == "text/plain"
 
 
-def test_large_download_redirects_to_a_presigned_url(client, uploader, deps, monkeypatch) -> None:
+def test_large_download_redirects_to_a_presigned_url(client, uploader, deps) -> None:
     body = image_bytes("PNG", (300, 300))
-    monkeypatch.setattr(
-        deps,
-        "settings",
-        deps.settings.__class__(
-            bucket=deps.settings.bucket,
-            table=deps.settings.table,
-            prefix=deps.settings.prefix,
-            max_inline_download=len(body) - 1,
-        ),
-    )
+    deps.settings = replace(deps.settings, max_inline_download=len(body) - 1)
     uploader.upload("uploads/large.png", body)
 
     response = get(client, "/images/download", "uploads/large.png")
