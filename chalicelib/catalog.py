@@ -178,22 +178,26 @@ class Catalog:
         """
         found: list[dict[str, Any]] = []
         frontier: str | None = None  # every shard is complete up to here
-        for shard in range(self._shards):
-            query: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": LIST_INDEX,
-                "KeyConditionExpression": "list_shard = :shard",
-                "ExpressionAttributeValues": {":shard": {"S": str(shard)}},
-                "Limit": limit,
+        condition, filters = "list_shard = :shard", {}
+        values: dict[str, Any] = {}
+        if after:  # a key condition may not compare with an empty string
+            condition += " AND s3objectkey > :after"
+            values[":after"] = {"S": after}
+        if fmt:
+            filters = {
+                "FilterExpression": "#format = :format",
+                "ExpressionAttributeNames": {"#format": "format"},
             }
-            if after:  # a key condition may not compare with an empty string
-                query["KeyConditionExpression"] += " AND s3objectkey > :after"
-                query["ExpressionAttributeValues"][":after"] = {"S": after}
-            if fmt:
-                query["FilterExpression"] = "#format = :format"
-                query["ExpressionAttributeNames"] = {"#format": "format"}
-                query["ExpressionAttributeValues"][":format"] = {"S": fmt}
-            response = self._client.query(**query)
+            values[":format"] = {"S": fmt}
+        for shard in range(self._shards):
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=LIST_INDEX,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues={**values, ":shard": {"S": str(shard)}},
+                Limit=limit,
+                **filters,
+            )
             found += [public_record(_decode(item)) for item in response.get("Items", [])]
             last = response.get("LastEvaluatedKey")
             if last:

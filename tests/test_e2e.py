@@ -221,8 +221,10 @@ def test_overwrite_and_summary_over_http(stack: Stack) -> None:
 
 
 def test_user_errors_are_clean_json(stack: Stack) -> None:
-    missing = requests.get(f"{stack.api}/images", timeout=5)
+    missing = requests.get(f"{stack.api}/images/download", timeout=5)
     assert missing.status_code == 400 and missing.json()["Code"] == "BadRequestError"
+    bad_limit = requests.get(f"{stack.api}/images?limit=0", timeout=5)
+    assert bad_limit.status_code == 400
     unknown = requests.get(stack.url("/images", "uploads/none.jpg"), timeout=5)
     assert unknown.status_code == 404 and unknown.json()["Code"] == "NotFoundError"
     climbing = requests.get(stack.url("/images/download", "../secret"), timeout=5)
