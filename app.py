@@ -25,6 +25,7 @@ from chalicelib.paging import (
 from chalicelib.reconcile import reconcile
 from chalicelib.records import etag_matches, record_etag
 from chalicelib.settings import Settings
+from chalicelib.uploads import InvalidUploadError, presigned_upload
 
 app = Chalice(app_name="image-metadata")
 app.log.setLevel(logging.INFO)
@@ -128,6 +129,23 @@ def download_image() -> Response:
     return Response(
         body=download.body or "", status_code=download.status, headers=download.headers(key)
     )
+
+
+@app.route("/uploads", methods=["POST"])
+def create_upload() -> Response:
+    s = deps.settings
+    try:
+        upload = presigned_upload(
+            deps.s3,
+            s.bucket,
+            s.prefix,
+            app.current_request.json_body,
+            s.max_upload_bytes,
+            s.upload_expires,
+        )
+    except InvalidUploadError as error:
+        raise BadRequestError(str(error)) from None
+    return Response(body=upload)
 
 
 @app.route("/summary", methods=["GET"])

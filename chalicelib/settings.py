@@ -20,6 +20,8 @@ class Settings:
     max_inline_download: int = DEFAULT_MAX_INLINE_DOWNLOAD
     presign_expires: int = 300
     tombstone_ttl: int = 7 * 24 * 3600
+    max_upload_bytes: int = 50 * 1024 * 1024
+    upload_expires: int = 900
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -36,6 +38,8 @@ class Settings:
             ),
             presign_expires=_positive_int(environ, "IMAGES_PRESIGN_EXPIRES", 300),
             tombstone_ttl=_positive_int(environ, "IMAGES_TOMBSTONE_TTL", 7 * 24 * 3600),
+            max_upload_bytes=_positive_int(environ, "IMAGES_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
+            upload_expires=_positive_int(environ, "IMAGES_UPLOAD_EXPIRES", 900),
         )
 
 

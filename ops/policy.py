@@ -12,6 +12,8 @@ Only what the code calls, only on the bucket/prefix and table/index ARNs:
 - s3:GetObject on `<bucket>/<prefix>*`: header reads, HEAD, downloads, and the
   presigned download URLs (they are signed by the function's role, so they
   carry its permissions);
+- s3:PutObject on `<bucket>/<prefix>*`: the presigned POST forms of
+  `POST /uploads` are signed by the role (the function never writes itself);
 - s3:ListBucket on the bucket: reconcile lists the prefix, and without it S3
   answers a missing key with 403 instead of 404 (a download of a missing key
   must be a 404, a delete event must see that the object is gone);
@@ -62,6 +64,12 @@ def stage_policy(app_name: str, stage: str, bucket: str, table: str, prefix: str
                 "Sid": "ReadImagesUnderThePrefix",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
+            },
+            {
+                "Sid": "PresignedUploadsUnderThePrefix",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
                 "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
             },
             {

@@ -32,11 +32,20 @@ SERVICES = ("s3", "dynamodb")
 
 # Methods boto3 adds to clients and resources, by service.
 BOTO3_HELPERS = {
-    "s3": {"upload_file", "upload_fileobj", "download_file", "download_fileobj", "copy"},
+    "s3": {
+        "upload_file",
+        "upload_fileobj",
+        "download_file",
+        "download_fileobj",
+        "copy",
+        "generate_presigned_post",
+    },
     "dynamodb": {"batch_writer"},
 }
 # Calls whose first argument names the operation they perform.
 OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
+# Presigned POST forms are signed by the caller's role: S3 checks s3:PutObject.
+PRESIGNED_POST = ("s3", "generate_presigned_post")
 
 # Resource kinds: "object" (a key under the prefix), "bucket", "table", "index".
 _GET = (("s3:GetObject", "object"), ("s3:ListBucket", "bucket"))  # ListBucket: 404, not 403
@@ -48,6 +57,7 @@ OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "list_objects_v2"): (("s3:ListBucket", "bucket"),),
     ("s3", "list_objects"): (("s3:ListBucket", "bucket"),),
     ("s3", "put_object"): (("s3:PutObject", "object"),),
+    PRESIGNED_POST: (("s3:PutObject", "object"),),
     ("s3", "upload_file"): (("s3:PutObject", "object"),),
     ("s3", "upload_fileobj"): (("s3:PutObject", "object"),),
     ("s3", "delete_object"): (("s3:DeleteObject", "object"),),

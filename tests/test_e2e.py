@@ -220,6 +220,25 @@ def test_overwrite_and_summary_over_http(stack: Stack) -> None:
     )
 
 
+def test_credential_free_upload_through_a_presigned_post(stack: Stack) -> None:
+    form = requests.post(
+        f"{stack.api}/uploads",
+        json={"filename": "from a browser.png", "content_type": "image/png"},
+        timeout=10,
+    )
+    assert form.status_code == 200, form.text
+    body = form.json()
+    image = png_with_alpha((21, 13))
+
+    upload = requests.post(  # what `curl -F ... -F file=@photo.png URL` sends
+        body["url"], data=body["fields"], files={"file": ("photo.png", image)}, timeout=10
+    )
+
+    assert upload.status_code in (200, 204), upload.text
+    record = stack.wait_for_record(body["s3objectkey"])
+    assert (record["format"], record["width"], record["size"]) == ("PNG", 21, len(image))
+
+
 def test_user_errors_are_clean_json(stack: Stack) -> None:
     missing = requests.get(f"{stack.api}/images/download", timeout=5)
     assert missing.status_code == 400 and missing.json()["Code"] == "BadRequestError"

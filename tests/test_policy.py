@@ -89,7 +89,7 @@ def test_nothing_outside_the_prefix_bucket_and_table_is_reachable(stage: str) ->
         ("s3:GetObject", f"arn:aws:s3:::{r.bucket}/private/{r.prefix}x.jpg"),
         ("s3:GetObject", f"arn:aws:s3:::{r.bucket}-other/{r.prefix}x.jpg"),
         ("s3:ListBucket", f"arn:aws:s3:::{r.bucket}-other"),
-        ("s3:PutObject", f"arn:aws:s3:::{r.bucket}/{r.prefix}x.jpg"),
+        ("s3:PutObject", f"arn:aws:s3:::{r.bucket}/private/x.jpg"),  # uploads: prefix only
         ("s3:DeleteObject", f"arn:aws:s3:::{r.bucket}/{r.prefix}x.jpg"),
         ("s3:PutBucketPolicy", f"arn:aws:s3:::{r.bucket}"),
         ("dynamodb:GetItem", other_table),
@@ -110,8 +110,8 @@ def handler(client, s3, table):
     client.get_item(TableName="t", Key={})                       # covered
     client.delete_item(TableName="t", Key={})                    # DeleteItem
     client.query(TableName="t", IndexName=INDEX)                 # Query on another index
-    s3.put_object(Bucket="b", Key="k", Body=b"")                 # PutObject
-    s3.generate_presigned_url("put_object", Params={})           # PutObject, presigned
+    s3.delete_object(Bucket="b", Key="k")                        # DeleteObject
+    s3.generate_presigned_url("delete_object", Params={})        # DeleteObject, presigned
     table.get_paginator(operation_name="scan").paginate()       # covered
     client.transact_write_items(TransactItems=[{"ConditionCheck": {}}, {"Put": {}}])
 """
@@ -126,8 +126,8 @@ def test_checker_reports_each_uncovered_call() -> None:
         ("snippet.py:11", "dynamodb:ConditionCheckItem", "table"),
         ("snippet.py:6", "dynamodb:DeleteItem", "table"),
         ("snippet.py:7", "dynamodb:Query", "index:by_color"),
-        ("snippet.py:8", "s3:PutObject", "object"),
-        ("snippet.py:9", "s3:PutObject", "object"),
+        ("snippet.py:8", "s3:DeleteObject", "object"),
+        ("snippet.py:9", "s3:DeleteObject", "object"),
     ]
 
 

@@ -1,0 +1,71 @@
+"""Credential-free uploads: a presigned S3 POST for a new key under the prefix.
+
+The client asks with a file name and content type and gets a form to post the
+file to S3 directly (the bytes never pass through Lambda). The POST policy
+pins the key, the content type (`image/*` only) and a size range, and expires.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+import uuid
+from typing import Any
+
+MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^\w.\- ()+,@=]+")  # word characters include non-ASCII letters
+_IMAGE_TYPE = re.compile(r"image/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+
+
+class InvalidUploadError(ValueError):
+    """The upload request cannot be granted as asked (a 400)."""
+
+
+def upload_key(prefix: str, filename: str) -> str:
+    """A new, unique key under `prefix` that keeps the file name readable."""
+    return f"{prefix}{uuid.uuid4().hex[:16]}-{sanitize_filename(filename)}"
+
+
+def sanitize_filename(filename: str) -> str:
+    """The base name with path parts, control and unusual characters removed."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/")
+    name = posixpath.basename(name).strip()
+    name = _UNSAFE.sub("_", "".join(c for c in name if c.isprintable()))
+    name = name.lstrip(".") or "upload"  # no hidden files, no "." or ".."
+    if len(name) > MAX_NAME_CHARS:
+        stem, ext = posixpath.splitext(name)
+        name = stem[: MAX_NAME_CHARS - len(ext)] + ext
+    return name
+
+
+def presigned_upload(
+    s3_client: Any,
+    bucket: str,
+    prefix: str,
+    body: Any,
+    max_bytes: int,
+    expires: int,
+) -> dict[str, Any]:
+    """`{s3objectkey, url, fields, expires_in}` for a JSON request body."""
+    if not isinstance(body, dict):
+        raise InvalidUploadError('the body must be a JSON object: {"filename", "content_type"}')
+    filename, content_type = body.get("filename"), body.get("content_type")
+    if not isinstance(filename, str) or not filename.strip():
+        raise InvalidUploadError("filename must be a non-empty string")
+    if len(filename) > 1024:
+        raise InvalidUploadError("filename is longer than 1024 characters")
+    if not isinstance(content_type, str) or not _IMAGE_TYPE.fullmatch(content_type.lower()):
+        raise InvalidUploadError("content_type must be an image type such as image/jpeg")
+    key = upload_key(prefix, filename)
+    post = s3_client.generate_presigned_post(
+        Bucket=bucket,
+        Key=key,
+        Fields={"Content-Type": content_type.lower()},
+        Conditions=[
+            {"Content-Type": content_type.lower()},
+            ["content-length-range", 1, max_bytes],
+        ],
+        ExpiresIn=expires,
+    )
+    return {"s3objectkey": key, "url": post["url"], "fields": post["fields"], "expires_in": expires}
