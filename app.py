@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from chalice import BadRequestError, Chalice, NotFoundError, Response
@@ -36,6 +38,7 @@ app.log.setLevel(logging.INFO)
 app.api.binary_types.append("*/*")
 
 deps = Dependencies(Settings.from_env())
+OPENAPI = json.loads((Path(__file__).parent / "chalicelib" / "openapi.json").read_text())
 
 
 @app.middleware("http")
@@ -151,6 +154,11 @@ def create_upload() -> Response:
 @app.route("/summary", methods=["GET"])
 def get_summary() -> dict[str, Any]:
     return deps.catalog.summary()
+
+
+@app.route("/openapi.json", methods=["GET"])
+def get_openapi() -> dict[str, Any]:
+    return OPENAPI
 
 
 def _list_images() -> dict[str, Any]:
