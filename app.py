@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from chalice import BadRequestError, Chalice, NotFoundError, Response
+from chalice import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
 from chalice.app import CaseInsensitiveMapping, Request, S3Event
 
 from chalicelib.dependencies import Dependencies
@@ -39,6 +39,16 @@ app.api.binary_types.append("*/*")
 
 deps = Dependencies(Settings.from_env())
 OPENAPI = json.loads((Path(__file__).parent / "chalicelib" / "openapi.json").read_text())
+# Per stage (.chalice/config.json): API Gateway checks `x-api-key` on every
+# route, and browsers on the configured origin may call the API.
+API_KEY = deps.settings.api_key_required
+if deps.settings.cors_origin:
+    app.api.cors = CORSConfig(
+        allow_origin=deps.settings.cors_origin,
+        allow_headers=["If-None-Match", "X-Api-Key"],
+        expose_headers=["ETag", "Last-Modified", "Location", "Content-Disposition"],
+        max_age=600,
+    )
 
 
 @app.middleware("http")
@@ -97,7 +107,7 @@ def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {**asdict(report), "complete": report.complete}
 
 
-@app.route("/images", methods=["GET"])
+@app.route("/images", methods=["GET"], api_key_required=API_KEY)
 def get_image() -> Response | dict[str, Any]:
     if "s3objectkey" not in (app.current_request.query_params or {}):
         return _list_images()
@@ -114,7 +124,7 @@ def get_image() -> Response | dict[str, Any]:
     return Response(body=record, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
 
 
-@app.route("/images/download", methods=["GET"])
+@app.route("/images/download", methods=["GET"], api_key_required=API_KEY)
 def download_image() -> Response:
     key = _requested_key()
     s = deps.settings
@@ -134,7 +144,7 @@ def download_image() -> Response:
     )
 
 
-@app.route("/uploads", methods=["POST"])
+@app.route("/uploads", methods=["POST"], api_key_required=API_KEY)
 def create_upload() -> Response:
     s = deps.settings
     try:
@@ -151,12 +161,12 @@ def create_upload() -> Response:
     return Response(body=upload)
 
 
-@app.route("/summary", methods=["GET"])
+@app.route("/summary", methods=["GET"], api_key_required=API_KEY)
 def get_summary() -> dict[str, Any]:
     return deps.catalog.summary()
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
 def get_openapi() -> dict[str, Any]:
     return OPENAPI
 

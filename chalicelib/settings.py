@@ -22,6 +22,8 @@ class Settings:
     tombstone_ttl: int = 7 * 24 * 3600
     max_upload_bytes: int = 50 * 1024 * 1024
     upload_expires: int = 900
+    api_key_required: bool = False
+    cors_origin: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -40,6 +42,8 @@ class Settings:
             tombstone_ttl=_positive_int(environ, "IMAGES_TOMBSTONE_TTL", 7 * 24 * 3600),
             max_upload_bytes=_positive_int(environ, "IMAGES_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             upload_expires=_positive_int(environ, "IMAGES_UPLOAD_EXPIRES", 900),
+            api_key_required=_flag(environ, "IMAGES_API_KEY_REQUIRED"),
+            cors_origin=environ.get("IMAGES_CORS_ORIGIN") or None,
         )
 
 
@@ -51,3 +55,12 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {raw!r}")
     return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {raw!r}")

@@ -266,7 +266,11 @@ def test_first_deploy_creates_resources_writes_names_runs_chalice_and_hints_reco
 
     after = _config(project)
     env = after["stages"]["dev"]["environment_variables"]
-    assert env == {"IMAGES_BUCKET": resources.bucket, "IMAGES_TABLE": resources.table}
+    assert env == {
+        **before["stages"]["dev"]["environment_variables"],
+        "IMAGES_BUCKET": resources.bucket,
+        "IMAGES_TABLE": resources.table,
+    }
     # Nothing else in the config changed.
     after["stages"]["dev"]["environment_variables"] = before["stages"]["dev"][
         "environment_variables"
@@ -463,6 +467,7 @@ def test_write_stage_resources_touches_only_that_stage(project: Path) -> None:
     write_stage_resources(project, "prod", StageResources("b-1", "t-1", True))
     after = _config(project)
     assert after["stages"]["prod"]["environment_variables"] == {
+        **before["stages"]["prod"]["environment_variables"],
         "IMAGES_BUCKET": "b-1",
         "IMAGES_TABLE": "t-1",
     }
