@@ -1,31 +1,39 @@
 """Image metadata from any seekable binary file. Pure: no AWS, no network.
 
-Pillow's `Image.open` parses only the header; pixels are never decoded here,
-so a 40 MB photo costs about as much as a 40 KB one.
+Only headers are parsed (pixels are never decoded) and every read goes
+through a byte budget, so a 40 MB photo costs about as much as a 40 KB one
+and no file can make extraction read, hold or store much more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
-from chalicelib.headers import parse_ico, parse_webp
+from chalicelib.budget import BudgetedReader
+from chalicelib.fields import FIELDS, normalized_fields
+from chalicelib.formats import ImageFacts
+from chalicelib.formats.heif import NotAStillImageError, read_heif
+from chalicelib.formats.jpeg import read_jpeg
+from chalicelib.formats.pillow import PILLOW_MIMES, read_with_pillow
+from chalicelib.formats.webp import read_webp
+from chalicelib.headers import parse_ico
+from chalicelib.metadata import read_metadata
 from chalicelib.sniff import sniff_mime
 
-# We never decode pixels, so Pillow's decompression-bomb guard would only stop
-# us from reading the header of a legitimately huge image. Code that decodes
-# pixels must check width * height itself before doing so.
-Image.MAX_IMAGE_PIXELS = None
-
-# Formats Pillow reads for us, by plugin name (the JPEG plugin also yields
-# MPO). Restricting Image.open to these keeps exotic plugins (EPS, PSD, ...)
-# away from untrusted uploads.
-PILLOW_FORMATS = ("JPEG", "PNG", "GIF", "TIFF", "BMP", "JPEG2000")
-# Formats whose Pillow plugin reads the whole file or decodes on open.
-OWN_PARSERS = {"image/webp": parse_webp, "image/x-icon": parse_ico}
-Image.init()
-_SUPPORTED_MIMES = {Image.MIME.get(fmt) for fmt in PILLOW_FORMATS} | {"image/jp2", *OWN_PARSERS}
+# Formats whose Pillow plugin reads the whole file, decodes on open or is slow
+# (JPEG), or that Pillow cannot read at all: our own header readers.
+OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
+    "image/jpeg": read_jpeg,
+    "image/webp": read_webp,
+    "image/x-icon": lambda fp: ImageFacts(**parse_ico(fp)),
+    "image/heic": read_heif,
+    "image/heif": read_heif,
+    "image/avif": read_heif,
+}
+SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS)
 
 _SNIFF_BYTES = 64
 _MAX_ERROR_CHARS = 300
@@ -35,42 +43,58 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
     """Describe the image in `fp`; never raises for bad content.
 
     Returns `status` (`ok`, `unsupported` or `corrupt`), `format`, `mime_type`,
-    and for readable images `width`, `height` and `mode`; `error` explains any
-    status other than `ok`. Exceptions raised by `fp` itself (I/O) propagate
-    when the parser lets them; callers that read remote files should also
-    check their reader for swallowed I/O errors.
+    and for readable images `width`, `height`, `mode` and the normalized and
+    raw metadata fields documented in the README; `error` explains any status
+    other than `ok`. Exceptions raised by `fp` itself (I/O) propagate when the
+    parser lets them; callers that read remote files should also check their
+    reader for swallowed I/O errors.
     """
     head = fp.read(_SNIFF_BYTES)
     fp.seek(0)
     if not head:
         return _failure("unsupported", "the file is empty", None)
     sniffed = sniff_mime(head)
+    reader = BudgetedReader(fp)
     try:
-        if sniffed in OWN_PARSERS:
-            return _checked({"status": "ok", **OWN_PARSERS[sniffed](fp)})
-        with Image.open(fp, formats=PILLOW_FORMATS) as image:
-            return _checked(
-                {
-                    "status": "ok",
-                    "format": image.format,
-                    "mime_type": image.get_format_mimetype() or Image.MIME.get(image.format),
-                    "width": image.width,
-                    "height": image.height,
-                    "mode": image.mode,
-                }
-            )
+        own = OWN_READERS.get(sniffed)
+        facts = own(reader) if own else read_with_pillow(reader)
+        if facts.width <= 0 or facts.height <= 0:
+            raise ValueError(f"invalid dimensions {facts.width}x{facts.height}")
     except UnidentifiedImageError:
-        if sniffed in _SUPPORTED_MIMES:
+        if sniffed in SUPPORTED_MIMES:
             return _failure("corrupt", f"the {sniffed} header cannot be parsed", sniffed)
         return _failure("unsupported", "not an image format this service reads", sniffed)
+    except NotAStillImageError as error:
+        return _failure("unsupported", str(error), sniffed)
     except Exception as error:  # noqa: BLE001 - any parser failure means a bad file
         return _failure("corrupt", _describe_error(error), sniffed)
+    return _ok(facts, reader)
 
 
-def _checked(metadata: dict[str, Any]) -> dict[str, Any]:
-    if metadata["width"] <= 0 or metadata["height"] <= 0:
-        raise ValueError(f"invalid dimensions {metadata['width']}x{metadata['height']}")
-    return metadata
+def _ok(facts: ImageFacts, reader: BudgetedReader) -> dict[str, Any]:
+    found = read_metadata(facts, reader)
+    derived = normalized_fields(
+        facts.width,
+        facts.height,
+        facts.orientation,
+        found.exif or {},
+        found.xmp or {},
+        found.iptc or {},
+    )
+    derived.update(frames=facts.frames, animated=facts.animated, color_profile=found.color_profile)
+    return {
+        "status": "ok",
+        "format": facts.format,
+        "mime_type": facts.mime_type,
+        "width": facts.width,
+        "height": facts.height,
+        "mode": facts.mode,
+        **{name: derived[name] for name in FIELDS},
+        "exif": found.exif,
+        "xmp": found.xmp,
+        "iptc": found.iptc,
+        "warnings": found.warnings,
+    }
 
 
 def _failure(status: str, error: str, mime_type: str | None) -> dict[str, Any]:

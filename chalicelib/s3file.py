@@ -113,13 +113,21 @@ class S3RangeFile(io.RawIOBase):
     def _read_range(self, start: int, end: int) -> bytes:
         first, last = start // self._block_size, (end - 1) // self._block_size
         missing = [i for i in range(first, last + 1) if i not in self._blocks]
-        # One request for the whole missing span: fewer round trips beat
-        # refetching the few cached blocks inside it.
-        fetched = self._fetch_blocks(missing[0], missing[-1]) if missing else {}
+        fetched: dict[int, bytes] = {}
+        if missing:
+            # One request for the whole missing span: fewer round trips beat
+            # refetching the few cached blocks inside it. Metadata often sits at
+            # the very end (WebP EXIF/XMP, PNG text): take the last block along
+            # when the span stops just short of it.
+            final = (self.info.size - 1) // self._block_size
+            stop = final if missing[-1] == final - 1 and final not in self._blocks else missing[-1]
+            fetched = self._fetch_blocks(missing[0], stop)
         chunks = [fetched[i] if i in fetched else self._blocks[i] for i in range(first, last + 1)]
         for i, chunk in enumerate(chunks, start=first):
             self._blocks[i] = chunk
             self._blocks.move_to_end(i)
+        for i in fetched.keys() - range(first, last + 1):
+            self._blocks[i] = fetched[i]
         while len(self._blocks) > MAX_CACHED_BLOCKS:
             self._blocks.popitem(last=False)
         data = b"".join(chunks)

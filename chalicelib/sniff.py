@@ -53,8 +53,30 @@ def sniff_mime(head: bytes) -> str | None:
     if head[:4] == b"\x00\x00\x01\x00" and 0 < int.from_bytes(head[4:6], "little") <= 256:
         return "image/x-icon"
     if head[4:8] == b"ftyp":
-        return _FTYP_BRANDS.get(head[8:12], "video/mp4")
+        return _sniff_ftyp(head)
     return _sniff_text(head)
+
+
+def _sniff_ftyp(head: bytes) -> str:
+    """ISO base media: the major brand, refined by the compatible brands.
+
+    Generic HEIF (`mif1`) files name their codec only among the compatible
+    brands, e.g. `mif1` + `avif` for AVIF written by some encoders.
+    """
+    major = _FTYP_BRANDS.get(head[8:12], "video/mp4")
+    end = min(int.from_bytes(head[:4], "big"), len(head))
+    compatible = {head[i : i + 4] for i in range(16, end - 3, 4)}
+    if major in ("image/heif", "video/mp4"):
+        for brand, mime in (
+            (b"avif", "image/avif"),
+            (b"avis", "image/avif"),
+            (b"heic", "image/heic"),
+            (b"heix", "image/heic"),
+            (b"mif1", "image/heif"),
+        ):
+            if brand in compatible:
+                return mime
+    return major
 
 
 def looks_like_image(mime: str | None) -> bool:

@@ -302,3 +302,19 @@ def test_extract_reads_only_the_header_of_a_noisy_jpeg(s3):
     assert reader.info.size == len(data)
     assert reader.requests <= 2
     assert reader.bytes_read <= 128 * 1024
+
+
+def test_a_span_ending_just_before_the_last_block_takes_it_along(s3, one_mb):
+    """Metadata at the end of a file (WebP EXIF and XMP chunks) often straddles
+    the last two blocks: one request covers both."""
+    put(s3, "blob", one_mb)
+    reader = S3RangeFile(s3, BUCKET, "blob")
+    last = ONE_MB // BLOCK_SIZE - 1
+
+    reader.seek((last - 1) * BLOCK_SIZE + 10)
+    assert reader.read(100) == one_mb[(last - 1) * BLOCK_SIZE + 10 :][:100]
+    reader.seek(ONE_MB - 50)
+    assert reader.read() == one_mb[-50:]
+
+    assert reader.requests == 2  # the first block, then the last two together
+    assert reader.bytes_read == 3 * BLOCK_SIZE

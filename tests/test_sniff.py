@@ -33,6 +33,13 @@ CASES = [
     ("heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "image/heic"),
     ("heif", b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00", "image/heif"),
     ("quicktime", b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00", "video/quicktime"),
+    # Generic HEIF major brands name the codec among the compatible brands.
+    ("mif1-avif", b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf", "image/avif"),
+    ("mif1-heic", b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "image/heic"),
+    ("isom-mif1", b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isommif1", "image/heif"),
+    # Compatible brands past the ftyp box's own size do not count.
+    ("brand-outside-box", b"\x00\x00\x00\x10ftypmif1\x00\x00\x00\x00avif", "image/heif"),
+    ("heic-major-wins", b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00mif1avif", "image/heic"),
     ("mp4-fallback", b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", "video/mp4"),
     ("unknown-brand-fallback", b"\x00\x00\x00\x20ftypzzzz\x00\x00\x00\x00", "video/mp4"),
     # Text
