@@ -1,7 +1,7 @@
 """EXIF (a TIFF structure) from a JPEG APP1, PNG eXIf, WebP EXIF, HEIF Exif item or a TIFF file.
 
-Our own parser rather than Pillow's: it follows only IFD0, the Exif and the GPS
-sub-IFDs (never the thumbnail IFD or MakerNote), reads each IFD once (offset
+Our own parser rather than Pillow's: it follows only IFD0, the Exif, GPS and
+Interop sub-IFDs (never the thumbnail IFD or MakerNote), reads each IFD once (offset
 loops end), bounds every count, and keeps only named tags with plain values,
 so whatever the input, the result is small and storable.
 """
@@ -27,6 +27,8 @@ from chalicelib.exif_tags import (
     EXIF_IFD,
     GPS_IFD,
     GPS_TAGS,
+    INTEROP_IFD,
+    INTEROP_TAGS,
     MAIN_TAGS,
     UCS2_TAGS,
     VERSION_TAGS,
@@ -122,9 +124,13 @@ class _Parser:
             kind: struct.Struct(order + code).unpack for kind, (_, code) in _TYPES.items()
         }
         self._pair = {code: struct.Struct(order + code * 2).unpack for code in "Ll"}
-        pointers, self._result.next_ifd = self._ifd(first, MAIN_TAGS, "IFD0", top=True)
+        pointers, self._result.next_ifd = self._ifd(
+            first, MAIN_TAGS, "IFD0", (EXIF_IFD, GPS_IFD), top=True
+        )
         if EXIF_IFD in pointers:
-            self._ifd(pointers[EXIF_IFD], MAIN_TAGS, "Exif IFD")
+            inner, _ = self._ifd(pointers[EXIF_IFD], MAIN_TAGS, "Exif IFD", (INTEROP_IFD,))
+            if INTEROP_IFD in inner:
+                self._ifd(inner[INTEROP_IFD], INTEROP_TAGS, "Interop IFD")
         if GPS_IFD in pointers:
             self._ifd(pointers[GPS_IFD], GPS_TAGS, "GPS IFD")
         if self._tags.dropped:
@@ -136,7 +142,12 @@ class _Parser:
             self._result.warnings.append(message)
 
     def _ifd(
-        self, offset: int, names: dict[int, str], label: str, top: bool = False
+        self,
+        offset: int,
+        names: dict[int, str],
+        label: str,
+        pointer_tags: tuple[int, ...] = (),
+        top: bool = False,
     ) -> tuple[dict[int, int], int]:
         """Read one IFD; returns the sub-IFD pointers it holds and the next-IFD offset."""
         if offset in self._seen or not 0 < offset < self._size:
@@ -182,7 +193,7 @@ class _Parser:
                     value = self._value(tag, kind, n, inline)
                     if value is not None:
                         add(name, value)
-            elif top and tag in (EXIF_IFD, GPS_IFD):
+            elif tag in pointer_tags:
                 value = self._value(tag, kind, n, inline)
                 if isinstance(value, int) and kind in (4, 13, 16, 18):
                     pointers[tag] = value

@@ -171,15 +171,26 @@ GPS_TAGS: dict[int, str] = {
     0x001F: "GPSHPositioningError",
 }
 
-# Sub-IFD pointers followed from IFD0.
+# The interoperability IFD (pointed to from the Exif IFD).
+INTEROP_TAGS: dict[int, str] = {
+    0x0001: "InteropIndex",
+    0x0002: "InteropVersion",
+    0x1000: "RelatedImageFileFormat",
+    0x1001: "RelatedImageWidth",
+    0x1002: "RelatedImageHeight",
+}
+
+# Sub-IFD pointers followed from IFD0, and the Interop pointer in the Exif IFD.
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
+INTEROP_IFD = 0xA005
 
 # IFD0 tags that hold other metadata blocks (TIFF files keep XMP, IPTC, ICC here).
 BLOCK_TAGS: dict[int, str] = {0x02BC: "xmp", 0x83BB: "iptc", 0x8649: "photoshop", 0x8773: "icc"}
 
-# UNDEFINED values that are really short ASCII strings.
-VERSION_TAGS = {0x9000, 0xA000}
+# UNDEFINED values that are really short ASCII strings (0x0002: InteropVersion;
+# GPS tag 2, GPSLatitude, is never UNDEFINED).
+VERSION_TAGS = {0x9000, 0xA000, 0x0002}
 # UNDEFINED values with an 8-byte character-code prefix (EXIF 2.3, 4.6.5).
 CHARSET_TAGS = {0x9286, 0x001B, 0x001C}
 # Windows XP tags: UTF-16LE text stored as BYTE.

@@ -13,7 +13,15 @@ from typing import Any, BinaryIO
 from PIL import UnidentifiedImageError
 
 from chalicelib.budget import BudgetedReader
-from chalicelib.fields import FIELDS, normalized_fields
+from chalicelib.fields import (
+    FIELDS,
+    bit_depth,
+    dpi,
+    has_alpha,
+    iptc_fields,
+    normalized_fields,
+    xmp_fields,
+)
 from chalicelib.formats import ImageFacts
 from chalicelib.formats.heif import NotAStillImageError, read_heif
 from chalicelib.formats.jpeg import read_jpeg
@@ -73,15 +81,16 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
 
 def _ok(facts: ImageFacts, reader: BudgetedReader) -> dict[str, Any]:
     found = read_metadata(facts, reader)
-    derived = normalized_fields(
-        facts.width,
-        facts.height,
-        facts.orientation,
-        found.exif or {},
-        found.xmp or {},
-        found.iptc or {},
+    exif, xmp, iptc = found.exif or {}, found.xmp or {}, found.iptc or {}
+    derived = normalized_fields(facts.width, facts.height, facts.orientation, exif, xmp, iptc)
+    derived.update(
+        has_alpha=has_alpha(facts.mode, facts.transparency),
+        animated=bool(facts.animated),
+        frames=facts.frames,
+        dpi=dpi(facts.dpi, exif),
+        bit_depth=bit_depth(facts.bit_depth, facts.mode, exif, facts.exif_is_file),
+        icc_profile=found.icc_profile,
     )
-    derived.update(frames=facts.frames, animated=facts.animated, color_profile=found.color_profile)
     return {
         "status": "ok",
         "format": facts.format,
@@ -91,8 +100,8 @@ def _ok(facts: ImageFacts, reader: BudgetedReader) -> dict[str, Any]:
         "mode": facts.mode,
         **{name: derived[name] for name in FIELDS},
         "exif": found.exif,
-        "xmp": found.xmp,
-        "iptc": found.iptc,
+        "xmp": xmp_fields(xmp),
+        "iptc": iptc_fields(iptc),
         "warnings": found.warnings,
     }
 

@@ -1,9 +1,10 @@
-"""The normalized record fields, derived from the EXIF, XMP and IPTC maps.
+"""The record's public fields (README, "The record"), derived from the parsed blocks.
 
-One value per question ("when was it taken?", "where?"), whichever block the
-file answers it in. Precedence follows the usual reconciliation of the three
-standards: EXIF for camera facts, XMP before IPTC before EXIF for descriptive
-text, since editors keep XMP current and leave the older blocks stale.
+One value per question ("which camera?", "when was it taken?", "where?"):
+EXIF answers camera and capture facts, with XMP's copies of the same tags as
+a fallback for files whose EXIF block is missing. `xmp` and `iptc` keep the
+descriptive fields each block holds (title, keywords, ...), separately,
+since the standards disagree and editors leave older blocks stale.
 """
 
 from __future__ import annotations
@@ -19,35 +20,51 @@ _ISO_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]
 _OFFSET = re.compile(r"[+-]\d\d:\d\d$")
 _IPTC_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)$")
 _IPTC_TIME = re.compile(r"(\d\d)(\d\d)(\d\d)([+-]\d\d)(\d\d)$")
-MAX_KEYWORDS_BYTES = 8 * 1024
+MAX_LIST_BYTES = 8 * 1024  # one keyword or creator list in the record
 
-# The fields every `ok` record has, in order; None when the file does not say.
+# The derived fields every `ok` record has, in record order (after width, height, mode).
 FIELDS = (
     "orientation",
     "display_width",
     "display_height",
-    "frames",
+    "megapixels",
+    "has_alpha",
     "animated",
-    "color_profile",
-    "camera_make",
-    "camera_model",
-    "lens_model",
-    "software",
+    "frames",
+    "dpi",
+    "bit_depth",
+    "icc_profile",
+    "camera",
+    "exposure",
     "taken_at",
+    "taken_at_source",
+    "gps",
+)
+CAMERA_KEYS = ("make", "model", "lens", "serial", "software")
+EXPOSURE_KEYS = (
     "exposure_time",
     "f_number",
     "iso",
     "focal_length",
     "focal_length_35mm",
-    "flash",
-    "gps",
-    "title",
-    "description",
-    "creator",
-    "copyright",
-    "keywords",
-    "rating",
+    "flash_fired",
 )
+
+# (date tag, sub-second tag, offset tag, the name taken_at_source reports).
+# Our `exif` map uses ExifTool's names: CreateDate is EXIF's DateTimeDigitized
+# and ModifyDate is IFD0's DateTime; taken_at_source uses the EXIF names.
+_EXIF_DATES = (
+    ("DateTimeOriginal", "SubSecTimeOriginal", "OffsetTimeOriginal", "DateTimeOriginal"),
+    ("CreateDate", "SubSecTimeDigitized", "OffsetTimeDigitized", "DateTimeDigitized"),
+    ("ModifyDate", "SubSecTime", "OffsetTime", "DateTime"),
+)
+# Files without an EXIF date: XMP, then IPTC (named as ExifTool's group:tag).
+_XMP_DATES = (
+    ("exif:DateTimeOriginal", "XMP-exif:DateTimeOriginal"),
+    ("photoshop:DateCreated", "XMP-photoshop:DateCreated"),
+    ("xmp:CreateDate", "XMP-xmp:CreateDate"),
+)
+_INCH_PER_CM = 2.54
 
 
 def normalized_fields(
@@ -58,56 +75,72 @@ def normalized_fields(
     xmp: dict[str, Any],
     iptc: dict[str, Any],
 ) -> dict[str, Any]:
-    """All FIELDS except frames, animated and color_profile (known from the header)."""
+    """The FIELDS that EXIF, XMP and the stored size answer (not the header facts)."""
     orientation = container_orientation or _int_in(exif.get("Orientation"), 1, 8)
     turned = orientation in (5, 6, 7, 8)
+    when, source = taken_at(exif, xmp, iptc)
     return {
         "orientation": orientation,
         "display_width": height if turned else width,
         "display_height": width if turned else height,
-        "camera_make": _text(exif.get("Make")) or _text(xmp.get("tiff:Make")),
-        "camera_model": _text(exif.get("Model")) or _text(xmp.get("tiff:Model")),
-        "lens_model": _text(exif.get("LensModel")) or _text(xmp.get("aux:Lens")),
+        "megapixels": megapixels(width, height),
+        "camera": camera(exif, xmp),
+        "exposure": exposure(exif),
+        "taken_at": when,
+        "taken_at_source": source,
+        "gps": gps(exif),
+    }
+
+
+def megapixels(width: int, height: int) -> float:
+    """Millions of pixels, as ExifTool's Composite:Megapixels (exact to the pixel)."""
+    return round(width * height / 1_000_000, 6)
+
+
+def camera(exif: dict[str, Any], xmp: dict[str, Any]) -> dict[str, str | None]:
+    return {
+        "make": _text(exif.get("Make")) or _text(xmp.get("tiff:Make")),
+        "model": _text(exif.get("Model")) or _text(xmp.get("tiff:Model")),
+        "lens": _text(exif.get("LensModel"))
+        or _text(xmp.get("exifEX:LensModel"))
+        or _text(xmp.get("aux:Lens")),
+        "serial": _text(exif.get("SerialNumber"))
+        or _text(xmp.get("exifEX:BodySerialNumber"))
+        or _text(xmp.get("aux:SerialNumber")),
         "software": _text(exif.get("Software")) or _text(xmp.get("xmp:CreatorTool")),
-        "taken_at": taken_at(exif, xmp, iptc),
+    }
+
+
+def exposure(exif: dict[str, Any]) -> dict[str, Any]:
+    flash = exif.get("Flash")
+    return {
         "exposure_time": _positive(exif.get("ExposureTime")),
         "f_number": _positive(exif.get("FNumber")),
         "iso": _int_in(_first(exif.get("ISO")), 1, 10**7),
         "focal_length": _positive(exif.get("FocalLength")),
         "focal_length_35mm": _int_in(exif.get("FocalLengthIn35mmFormat"), 1, 10**5),
-        "flash": bool(exif["Flash"] & 1) if isinstance(exif.get("Flash"), int) else None,
-        "gps": gps(exif),
-        "title": _text(xmp.get("dc:title"))
-        or _text(iptc.get("ObjectName"))
-        or _text(exif.get("XPTitle")),
-        "description": _text(xmp.get("dc:description"))
-        or _text(iptc.get("Caption-Abstract"))
-        or _text(exif.get("ImageDescription")),
-        "creator": _joined(xmp.get("dc:creator"))
-        or _joined(iptc.get("By-line"))
-        or _text(exif.get("Artist")),
-        "copyright": _text(xmp.get("dc:rights"))
-        or _text(iptc.get("CopyrightNotice"))
-        or _text(exif.get("Copyright")),
-        "keywords": keywords(xmp, iptc, exif),
-        "rating": _rating(xmp.get("xmp:Rating"), exif.get("Rating")),
+        "flash_fired": bool(flash & 1) if type(flash) is int else None,
     }
 
 
-def taken_at(exif: dict[str, Any], xmp: dict[str, Any], iptc: dict[str, Any]) -> str | None:
-    """ISO 8601 capture time, with fractions and UTC offset when the file has them."""
-    for date, subsec, offset in (
-        ("DateTimeOriginal", "SubSecTimeOriginal", "OffsetTimeOriginal"),
-        ("CreateDate", "SubSecTimeDigitized", "OffsetTimeDigitized"),
-    ):
+def taken_at(
+    exif: dict[str, Any], xmp: dict[str, Any], iptc: dict[str, Any]
+) -> tuple[str | None, str | None]:
+    """(ISO 8601 capture time, the tag it came from), or (None, None).
+
+    EXIF DateTimeOriginal, DateTimeDigitized, then DateTime, each with its own
+    sub-second and UTC offset tags; files without any fall back to XMP and IPTC.
+    """
+    for date, subsec, offset, name in _EXIF_DATES:
         value = _exif_datetime(exif.get(date), exif.get(subsec), exif.get(offset))
         if value:
-            return value
-    for key in ("exif:DateTimeOriginal", "photoshop:DateCreated", "xmp:CreateDate"):
+            return value, name
+    for key, name in _XMP_DATES:
         value = xmp.get(key)
         if isinstance(value, str) and _ISO_DATE.match(value):
-            return value
-    return _iptc_datetime(iptc.get("DateCreated"), iptc.get("TimeCreated"))
+            return value, name
+    value = _iptc_datetime(iptc.get("DateCreated"), iptc.get("TimeCreated"))
+    return (value, "IPTC:DateCreated") if value else (None, None)
 
 
 def gps(exif: dict[str, Any]) -> dict[str, Any] | None:
@@ -124,22 +157,75 @@ def gps(exif: dict[str, Any]) -> dict[str, Any] | None:
     return {"latitude": latitude, "longitude": longitude, "altitude": altitude}
 
 
-def keywords(xmp: dict[str, Any], iptc: dict[str, Any], exif: dict[str, Any]) -> list[str]:
-    """XMP subjects, IPTC keywords and Windows keywords, deduplicated, in that order."""
+def dpi(container: tuple[float, float] | None, exif: dict[str, Any]) -> list[float] | None:
+    """[x, y] dots per inch: the container's density (JFIF, pHYs, BMP), else EXIF's.
+
+    EXIF's XResolution / YResolution count per ResolutionUnit: 2 (inch, the
+    default), 3 (centimetre); 1 (no unit) is an aspect ratio, not a density.
+    """
+    if container is not None:
+        return _pair(*container)
+    unit = exif.get("ResolutionUnit", 2)
+    if unit not in (2, 3):
+        return None
+    scale = _INCH_PER_CM if unit == 3 else 1
+    x, y = exif.get("XResolution"), exif.get("YResolution")
+    if not _is_number(x) or not _is_number(y):
+        return None
+    return _pair(x * scale, y * scale)
+
+
+def bit_depth(found: int | None, mode: str, exif: dict[str, Any], exif_is_file: bool) -> int | None:
+    """Bits per sample (per palette index for palette images)."""
+    if found is None and exif_is_file:  # TIFF: BitsPerSample
+        found = _int_in(_first(exif.get("BitsPerSample")), 1, 64)
+    if found is not None:
+        return found
+    if mode == "1":
+        return 1
+    if mode.startswith("I;16"):
+        return 16
+    return 32 if mode in ("I", "F") else 8
+
+
+def has_alpha(mode: str, transparency: bool) -> bool:
+    return transparency or "A" in mode or mode.endswith("a")
+
+
+def xmp_fields(xmp: dict[str, Any]) -> dict[str, Any] | None:
+    """title, description, keywords, rating and creator, those the packet has; else None."""
+    found = {
+        "title": _text(xmp.get("dc:title")),
+        "description": _text(xmp.get("dc:description")),
+        "keywords": _texts(xmp.get("dc:subject")),
+        "rating": _rating(xmp.get("xmp:Rating")),
+        "creator": _texts(xmp.get("dc:creator")),
+    }
+    return {key: value for key, value in found.items() if value is not None} or None
+
+
+def iptc_fields(iptc: dict[str, Any]) -> dict[str, Any] | None:
+    """keywords, caption and byline, those the IIM block has; else None."""
+    found = {
+        "keywords": _texts(iptc.get("Keywords")),
+        "caption": _text(iptc.get("Caption-Abstract")),
+        "byline": _texts(iptc.get("By-line")),
+    }
+    return {key: value for key, value in found.items() if value is not None} or None
+
+
+def _texts(value: Any) -> list[str] | None:
+    """A list of distinct strings within MAX_LIST_BYTES; None when empty."""
     found: dict[str, None] = {}
-    sources = [xmp.get("dc:subject"), iptc.get("Keywords")]
-    if isinstance(exif.get("XPKeywords"), str):
-        sources.append(exif["XPKeywords"].split(";"))
-    budget = MAX_KEYWORDS_BYTES
-    for source in sources:
-        for word in [source] if isinstance(source, str) else source or []:
-            text = clean_text(word, 200)
-            if text and text not in found and len(found) < MAX_LIST_ITEMS:
-                budget -= approx_size(text) + 1
-                if budget < 0:
-                    return list(found)
-                found[text] = None
-    return list(found)
+    budget = MAX_LIST_BYTES
+    for item in [value] if isinstance(value, str) else value or []:
+        text = clean_text(item, 200) if isinstance(item, str) else None
+        if text and text not in found and len(found) < MAX_LIST_ITEMS:
+            budget -= approx_size(text) + 1
+            if budget < 0:
+                break
+            found[text] = None
+    return list(found) or None
 
 
 def _exif_datetime(value: Any, subsec: Any, offset: Any) -> str | None:
@@ -176,7 +262,7 @@ def _iptc_datetime(date: Any, time: Any) -> str | None:
 
 def _degrees(value: Any, ref: Any, negative: str, limit: float) -> float | None:
     parts = value if isinstance(value, list) else [value]
-    if not parts or len(parts) > 3 or not all(isinstance(p, (int, float)) for p in parts):
+    if not parts or len(parts) > 3 or not all(_is_number(p) for p in parts):
         return None
     degrees = sum(p / 60**i for i, p in enumerate(parts))
     if isinstance(ref, str) and ref.strip().upper().startswith(negative):
@@ -185,16 +271,24 @@ def _degrees(value: Any, ref: Any, negative: str, limit: float) -> float | None:
     return round(degrees, 7) if -limit <= degrees <= limit else None
 
 
+def _pair(x: Any, y: Any) -> list[float] | None:
+    if not (_is_number(x) and _is_number(y)) or not (0 < x < 1e6 and 0 < y < 1e6):
+        return None
+    return [_tidy(round(x, 2)), _tidy(round(y, 2))]
+
+
+def _tidy(value: float) -> int | float:
+    return int(value) if value == int(value) else value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     return value if isinstance(value, str) and value else None
-
-
-def _joined(value: Any) -> str | None:
-    if isinstance(value, list):
-        return clean_text("; ".join(v for v in value if isinstance(v, str)))
-    return _text(value)
 
 
 def _first(value: Any) -> Any:
@@ -208,16 +302,16 @@ def _int_in(value: Any, low: int, high: int) -> int | None:
 
 
 def _positive(value: Any) -> float | int | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+    if _is_number(value) and value > 0:
         return value
     return None
 
 
-def _rating(xmp_value: Any, exif_value: Any) -> int | float | None:
+def _rating(value: Any) -> int | float | None:
     try:
-        rating = float(xmp_value) if isinstance(xmp_value, str) else exif_value
+        rating = float(value) if isinstance(value, str) else value
     except ValueError:
-        rating = exif_value
-    if not isinstance(rating, (int, float)) or isinstance(rating, bool) or not -1 <= rating <= 5:
+        return None
+    if not _is_number(rating) or not -1 <= rating <= 5:  # also NaN
         return None
     return int(rating) if rating == int(rating) else rating

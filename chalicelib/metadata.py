@@ -29,7 +29,7 @@ class Metadata:
     exif: dict[str, Any] | None = None
     xmp: dict[str, Any] | None = None
     iptc: dict[str, Any] | None = None
-    color_profile: str | None = None
+    icc_profile: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
@@ -69,7 +69,7 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
                 found.warn(message)
     icc = facts.icc or blocks.get("icc")
     if icc and len(icc) <= MAX_ICC_BYTES:
-        found.color_profile = _guarded(found, "ICC profile", lambda: profile_description(icc))
+        found.icc_profile = _guarded(found, "ICC profile", lambda: profile_description(icc))
     return found
 
 

@@ -72,6 +72,7 @@ RICH = {
     "model": "Acme X100",
     "software": "TestSuite 1.0",
     "lens": "Acme 24-70mm f/2.8",
+    "serial": "SN-0042",
     "taken": "2024:05:17 10:30:15",
     "subsec": "250",
     "offset": "+02:00",
@@ -132,6 +133,7 @@ def rich_exif(orientation: int = 1) -> Image.Exif:
     sub[0xA405] = r["focal_35"]
     sub[0xA434] = r["lens"]
     sub[0xA433] = "Acme"
+    sub[0xA431] = r["serial"] + "\x00\x00  "  # SerialNumber, NUL- and space-padded
     sub[0xA432] = (IFDRational(24), IFDRational(70), IFDRational(28, 10), IFDRational(28, 10))
     sub[0x9286] = b"ASCII\x00\x00\x00A user comment"  # UserComment
     sub[0xA002] = 64

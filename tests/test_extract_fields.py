@@ -14,7 +14,18 @@ from PIL.TiffImagePlugin import IFDRational
 
 from chalicelib.exif import parse_exif
 from chalicelib.extract import extract_metadata
-from chalicelib.fields import gps, keywords, normalized_fields, taken_at
+from chalicelib.fields import (
+    bit_depth,
+    camera,
+    dpi,
+    exposure,
+    gps,
+    iptc_fields,
+    megapixels,
+    normalized_fields,
+    taken_at,
+    xmp_fields,
+)
 from chalicelib.icc import profile_description
 from chalicelib.iptc import iptc_from_photoshop, parse_iim
 from chalicelib.xmp import parse_xmp
@@ -113,47 +124,71 @@ def test_makernote_thumbnail_and_unknown_tags_are_dropped():
 
 # --- normalized fields ------------------------------------------------------
 @pytest.mark.parametrize(
-    ("exif", "xmp", "iptc", "expected"),
+    ("exif", "xmp", "iptc", "expected", "source"),
     [
-        ({"DateTimeOriginal": "2024:05:17 10:30:15"}, {}, {}, "2024-05-17T10:30:15"),
+        (
+            {"DateTimeOriginal": "2024:05:17 10:30:15"},
+            {},
+            {},
+            "2024-05-17T10:30:15",
+            "DateTimeOriginal",
+        ),
         (
             {
                 "DateTimeOriginal": "2024:05:17 10:30:15",
                 "SubSecTimeOriginal": "07",
                 "OffsetTimeOriginal": "-03:30",
+                "CreateDate": "2020:01:02 03:04:05",
             },
             {},
             {},
             "2024-05-17T10:30:15.07-03:30",
+            "DateTimeOriginal",
         ),
         (
-            {"DateTimeOriginal": "0000:00:00 00:00:00", "CreateDate": "2020:01:02 03:04:05"},
+            {
+                "DateTimeOriginal": "0000:00:00 00:00:00",
+                "CreateDate": "2020:01:02 03:04:05",
+                "SubSecTimeDigitized": "5",
+                "OffsetTimeDigitized": "+02:00",
+                "OffsetTimeOriginal": "+09:00",
+            },
             {},
             {},
-            "2020-01-02T03:04:05",
+            "2020-01-02T03:04:05.5+02:00",
+            "DateTimeDigitized",
         ),
-        ({"DateTimeOriginal": "    :  :     :  :  "}, {}, {}, None),
-        ({"DateTimeOriginal": "2024:02:30 10:00:00"}, {}, {}, None),
+        (
+            {"ModifyDate": "2021:06:07 08:09:10", "OffsetTime": "+01:00"},
+            {"exif:DateTimeOriginal": "2019-07-04T12:00:00+01:00"},
+            {},
+            "2021-06-07T08:09:10+01:00",
+            "DateTime",
+        ),
+        ({"DateTimeOriginal": "    :  :     :  :  "}, {}, {}, None, None),
+        ({"DateTimeOriginal": "2024:02:30 10:00:00"}, {}, {}, None, None),
         (
             {},
             {"exif:DateTimeOriginal": "2019-07-04T12:00:00+01:00"},
             {},
             "2019-07-04T12:00:00+01:00",
+            "XMP-exif:DateTimeOriginal",
         ),
-        ({}, {"photoshop:DateCreated": "2019-07"}, {}, "2019-07"),
-        ({}, {"xmp:CreateDate": "yesterday"}, {}, None),
+        ({}, {"photoshop:DateCreated": "2019-07"}, {}, "2019-07", "XMP-photoshop:DateCreated"),
+        ({}, {"xmp:CreateDate": "yesterday"}, {}, None, None),
         (
             {},
             {},
             {"DateCreated": "20240517", "TimeCreated": "103015+0200"},
             "2024-05-17T10:30:15+02:00",
+            "IPTC:DateCreated",
         ),
-        ({}, {}, {"DateCreated": "20240517"}, "2024-05-17"),
-        ({}, {}, {"DateCreated": "20241341"}, None),
+        ({}, {}, {"DateCreated": "20240517"}, "2024-05-17", "IPTC:DateCreated"),
+        ({}, {}, {"DateCreated": "20241341"}, None, None),
     ],
 )
-def test_taken_at(exif, xmp, iptc, expected):
-    assert taken_at(exif, xmp, iptc) == expected
+def test_taken_at(exif, xmp, iptc, expected, source):
+    assert taken_at(exif, xmp, iptc) == (expected, source)
 
 
 @pytest.mark.parametrize(
@@ -179,6 +214,7 @@ def test_taken_at(exif, xmp, iptc, expected):
             {"latitude": -1.5, "longitude": 2.5, "altitude": -7.0},
         ),
         ({"GPSLatitude": [91.0, 0.0, 0.0], "GPSLongitude": [0.0, 0.0, 0.0]}, None),
+        ({"GPSLatitude": [10.0, 0.0, 0.0], "GPSLongitude": [181.0]}, None),
         ({"GPSLatitude": [10.0, 0.0, 0.0]}, None),
         ({"GPSLatitude": "north", "GPSLongitude": [1.0]}, None),
     ],
@@ -187,26 +223,103 @@ def test_gps(tags, expected):
     assert gps(tags) == expected
 
 
-def test_keywords_merge_in_order_without_duplicates():
-    assert keywords(
-        {"dc:subject": ["b", "a"]}, {"Keywords": ["a", "c"]}, {"XPKeywords": "c;d; e "}
-    ) == ["b", "a", "c", "d", "e"]
+def test_camera_prefers_exif_and_falls_back_to_xmp():
+    exif = {"Make": "Exif make", "SerialNumber": "123"}
+    xmp = {
+        "tiff:Make": "xmp make",
+        "tiff:Model": "xmp model",
+        "aux:Lens": "xmp lens",
+        "xmp:CreatorTool": "Editor",
+    }
+
+    assert camera(exif, xmp) == {
+        "make": "Exif make",
+        "model": "xmp model",
+        "lens": "xmp lens",
+        "serial": "123",
+        "software": "Editor",
+    }
+    assert camera({}, {}) == dict.fromkeys(("make", "model", "lens", "serial", "software"))
 
 
-def test_descriptive_fields_prefer_xmp_then_iptc_then_exif():
-    exif = {"ImageDescription": "exif", "Artist": "exif artist", "Copyright": "exif ©"}
-    iptc = {"Caption-Abstract": "iptc", "By-line": ["iptc author"], "ObjectName": "iptc title"}
-    xmp = {"dc:description": "xmp", "dc:creator": ["a", "b"]}
+@pytest.mark.parametrize(
+    ("flash", "fired"), [(0x19, True), (0x10, False), (0, False), (None, None), ("x", None)]
+)
+def test_exposure(flash, fired):
+    exif = {"ExposureTime": 0.5, "FNumber": 0.0, "ISO": [200, 400], "FocalLength": -1.0}
+    if flash is not None:
+        exif["Flash"] = flash
 
-    fields = normalized_fields(10, 20, None, exif, xmp, iptc)
+    assert exposure(exif) == {
+        "exposure_time": 0.5,
+        "f_number": None,  # zero and negative values are no measurement
+        "iso": 200,
+        "focal_length": None,
+        "focal_length_35mm": None,
+        "flash_fired": fired,
+    }
 
-    assert (fields["description"], fields["creator"], fields["copyright"]) == (
-        "xmp",
-        "a; b",
-        "exif ©",
-    )
-    assert fields["title"] == "iptc title"
-    assert normalized_fields(10, 20, None, exif, {}, {})["creator"] == "exif artist"
+
+@pytest.mark.parametrize(
+    ("container", "exif", "expected"),
+    [
+        ((72.0, 72.0), {"XResolution": 300.0, "YResolution": 300.0}, [72, 72]),
+        (None, {"XResolution": 300.0, "YResolution": 150.0}, [300, 150]),
+        (None, {"XResolution": 100.0, "YResolution": 100.0, "ResolutionUnit": 3}, [254, 254]),
+        (None, {"XResolution": 1.0, "YResolution": 1.0, "ResolutionUnit": 1}, None),
+        (None, {"XResolution": 0.0, "YResolution": 72.0}, None),
+        (None, {"XResolution": 72.0}, None),
+        ((72.009, 0.0), {}, None),
+        ((72.0089, 72.0089), {}, [72.01, 72.01]),
+    ],
+)
+def test_dpi(container, exif, expected):
+    assert dpi(container, exif) == expected
+
+
+def test_megapixels_are_exact():
+    assert megapixels(64, 48) == 0.003072
+    assert megapixels(6000, 4000) == 24
+    assert megapixels(30000, 30000) == 900
+
+
+@pytest.mark.parametrize(
+    ("found", "mode", "exif", "is_tiff", "expected"),
+    [
+        (4, "P", {}, False, 4),
+        (None, "RGB", {"BitsPerSample": [16, 16, 16]}, True, 16),
+        (None, "RGB", {"BitsPerSample": [16, 16, 16]}, False, 8),  # a JPEG's EXIF says nothing
+        (None, "1", {}, False, 1),
+        (None, "I;16B", {}, False, 16),
+        (None, "F", {}, False, 32),
+    ],
+)
+def test_bit_depth(found, mode, exif, is_tiff, expected):
+    assert bit_depth(found, mode, exif, is_tiff) == expected
+
+
+def test_xmp_and_iptc_fields_keep_only_the_contract():
+    xmp = {
+        "dc:title": "T",
+        "dc:subject": "single",
+        "dc:creator": ["a", "b", "a"],
+        "photoshop:City": "Paris",
+    }
+    iptc = {"Caption-Abstract": "c", "By-line": ["x"], "City": "Paris"}
+
+    assert xmp_fields(xmp) == {"title": "T", "keywords": ["single"], "creator": ["a", "b"]}
+    assert iptc_fields(iptc) == {"caption": "c", "byline": ["x"]}
+    assert xmp_fields({"photoshop:City": "Paris"}) is None
+    assert iptc_fields({}) is None
+
+
+def test_keyword_lists_are_bounded():
+    words = [f"keyword-{i:04d}-" + "x" * 150 for i in range(100)]
+
+    kept = xmp_fields({"dc:subject": words})["keywords"]
+
+    assert kept == words[: len(kept)] and 0 < len(kept) < 100
+    assert sum(len(w) + 1 for w in kept) <= 8 * 1024
 
 
 @pytest.mark.parametrize(
@@ -220,28 +333,11 @@ def test_display_size_follows_orientation(orientation, display):
 
 
 @pytest.mark.parametrize(
-    ("xmp", "exif", "expected"),
-    [
-        ("5", None, 5),
-        ("2.5", None, 2.5),
-        ("-1", None, -1),
-        ("9", None, None),
-        ("x", 3, 3),
-        (None, 4, 4),
-        ("nan", None, None),
-    ],
+    ("value", "expected"),
+    [("5", 5), ("2.5", 2.5), ("-1", -1), ("9", None), ("x", None), ("nan", None)],
 )
-def test_rating(xmp, exif, expected):
-    fields = normalized_fields(
-        1,
-        1,
-        None,
-        {"Rating": exif} if exif is not None else {},
-        {"xmp:Rating": xmp} if xmp else {},
-        {},
-    )
-
-    assert fields["rating"] == expected
+def test_xmp_rating(value, expected):
+    assert (xmp_fields({"xmp:Rating": value}) or {}).get("rating") == expected
 
 
 # --- XMP --------------------------------------------------------------------
@@ -313,8 +409,7 @@ def test_iptc_in_a_jpeg_end_to_end():
 
     result = extract_metadata(io.BytesIO(jpeg))
 
-    assert result["iptc"] == {"By-line": ["Zoë", "Max"], "CopyrightNotice": "(c) Me"}
-    assert (result["creator"], result["copyright"]) == ("Zoë; Max", "(c) Me")
+    assert result["iptc"] == {"byline": ["Zoë", "Max"]}
 
 
 # --- ICC --------------------------------------------------------------------
@@ -341,5 +436,100 @@ def test_rich_jpeg_has_every_block():
     result = extract_metadata(io.BytesIO(rich_jpeg()))
 
     assert result["exif"] and result["xmp"] and result["iptc"]
-    assert result["color_profile"] == "sRGB built-in"
+    assert result["icc_profile"] == "sRGB built-in"
     assert result["warnings"] == []
+
+
+def test_rich_jpeg_record_matches_the_documented_contract():
+    """The README's example record, field for field (the exif map aside)."""
+    result = extract_metadata(io.BytesIO(rich_jpeg()))
+    result.pop("exif")
+
+    assert result == {
+        "status": "ok",
+        "format": "JPEG",
+        "mime_type": "image/jpeg",
+        "width": 64,
+        "height": 48,
+        "mode": "RGB",
+        "orientation": 1,
+        "display_width": 64,
+        "display_height": 48,
+        "megapixels": 0.003072,
+        "has_alpha": False,
+        "animated": False,
+        "frames": 1,
+        "dpi": [300, 300],
+        "bit_depth": 8,
+        "icc_profile": "sRGB built-in",
+        "camera": {
+            "make": "Acme",
+            "model": "Acme X100",
+            "lens": "Acme 24-70mm f/2.8",
+            "serial": "SN-0042",
+            "software": "TestSuite 1.0",
+        },
+        "exposure": {
+            "exposure_time": 0.004,
+            "f_number": 2.8,
+            "iso": 400,
+            "focal_length": 35.0,
+            "focal_length_35mm": 52,
+            "flash_fired": True,
+        },
+        "taken_at": "2024-05-17T10:30:15.250+02:00",
+        "taken_at_source": "DateTimeOriginal",
+        "gps": {"latitude": -48.8584, "longitude": 2.2945, "altitude": -35.25},
+        "xmp": {
+            "title": "Tour Eiffel at dawn",
+            "description": "Café au lait ☕ on the Champ-de-Mars",
+            "keywords": ["paris", "tower", "morning"],
+            "rating": 4,
+            "creator": ["Ada Lovelace", "Grace Hopper"],
+        },
+        "iptc": {
+            "keywords": ["paris", "travel"],
+            "caption": "IPTC caption, UTF-8: Zürich",
+            "byline": ["Ada Lovelace"],
+        },
+        "warnings": [],
+    }
+
+
+def _palette_png(bits: int) -> bytes:
+    image = Image.new("P", (8, 8))
+    image.putpalette(list(range(3 * 2**bits)))
+    image.putdata([i % 2**bits for i in range(64)])
+    out = io.BytesIO()
+    image.save(out, "PNG", bits=bits, transparency=0)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: image_bytes("PNG", mode="RGBA"), (True, 8)),
+        (lambda: _palette_png(bits=4), (True, 4)),
+        (lambda: _palette_png(bits=2), (True, 2)),
+        (lambda: image_bytes("PNG", mode="I;16"), (False, 16)),
+        (lambda: image_bytes("PNG", mode="1"), (False, 1)),
+        (lambda: image_bytes("JPEG", mode="L"), (False, 8)),
+        (lambda: image_bytes("WEBP", mode="RGBA"), (True, 8)),
+        (lambda: image_bytes("TIFF", mode="I;16"), (False, 16)),
+    ],
+)
+def test_alpha_and_bit_depth_from_the_header(make, expected):
+    result = extract_metadata(io.BytesIO(make()))
+
+    assert (result["has_alpha"], result["bit_depth"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("save", "expected"),
+    [({"dpi": (72, 72)}, [72, 72]), ({"dpi": (300, 150)}, [300, 150]), ({}, None)],
+)
+def test_jfif_and_png_densities(save, expected):
+    for fmt in ("JPEG", "PNG"):
+        result = extract_metadata(io.BytesIO(image_bytes(fmt, **save)))
+        got = result["dpi"] and [round(v) for v in result["dpi"]]  # pHYs counts per metre
+        assert got == expected, fmt

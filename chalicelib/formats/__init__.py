@@ -17,6 +17,9 @@ class ImageFacts:
     frames: int | None = 1  # None: only reading far into the file would tell
     animated: bool | None = False
     orientation: int | None = None  # set by containers that carry it (HEIF irot/imir)
+    bit_depth: int | None = None  # bits per sample, when the header says (else from mode)
+    dpi: tuple[float, float] | None = None  # the container's own density (JFIF, pHYs, BMP)
+    transparency: bool = False  # a transparent colour (PNG tRNS, GIF) in a mode without A
     exif: bytes | None = None  # a TIFF structure, with or without "Exif\0\0"
     exif_is_file: bool = False  # TIFF: the file itself holds the EXIF tags
     xmp: bytes | None = None

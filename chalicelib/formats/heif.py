@@ -91,6 +91,7 @@ def read_heif(fp: BudgetedReader) -> ImageFacts:
     width = height = None
     clap = None
     channels = 3
+    bits = None
     icc = None
     transforms: list[tuple[bytes, int]] = []
     for kind, payload in props:
@@ -100,6 +101,7 @@ def read_heif(fp: BudgetedReader) -> ImageFacts:
             clap = payload
         elif kind == b"pixi" and len(payload) >= 5:
             channels = payload[4]
+            bits = payload[5] if len(payload) > 5 and payload[5] else None
         elif kind == b"colr" and payload[:4] in (b"prof", b"rICC"):
             icc = payload[4:]
         elif kind in (b"irot", b"imir") and payload:
@@ -126,6 +128,7 @@ def read_heif(fp: BudgetedReader) -> ImageFacts:
         frames=None if animated else _top_level_images(meta),
         animated=animated,
         orientation=_orientation(transforms),
+        bit_depth=bits,
         icc=icc,
     )
     exif = _item_data(fp, meta, _described_item(meta, b"Exif"))

@@ -32,7 +32,7 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
     if fp.read(3) != b"\xff\xd8\xff":
         raise ValueError("no JPEG start-of-image marker")
     fp.seek(2)
-    frame = exif = xmp = mpf = None
+    frame = exif = xmp = mpf = jfif = None
     gain_map = False
     icc: dict[int, bytes] = {}
     photoshop: list[bytes] = []
@@ -53,6 +53,8 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
             break
         if marker in SOF_MARKERS:
             frame = payload  # the last one counts, as in Pillow
+        elif marker == 0xE0 and payload[:5] == b"JFIF\x00" and jfif is None:
+            jfif = payload[5:]
         elif marker == 0xE1 and payload[:6] == b"Exif\x00\x00" and exif is None:
             exif = payload[6:]
         elif marker == 0xE1 and payload.startswith(XMP_ID) and xmp is None:
@@ -82,12 +84,23 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
         height=height,
         mode=MODES[components],
         frames=images,
+        bit_depth=bits,
+        dpi=_jfif_dpi(jfif),
         exif=exif,
         xmp=xmp,
         icc=b"".join(icc[i] for i in sorted(icc)) or None,
         # Photoshop resources may be split over several APP13 segments.
         photoshop=b"".join(photoshop) or None,
     )
+
+
+def _jfif_dpi(jfif: bytes | None) -> tuple[float, float] | None:
+    """The JFIF density when it has a unit (1: per inch, 2: per cm); 0 is an aspect ratio."""
+    if jfif is None or len(jfif) < 7 or jfif[2] not in (1, 2):
+        return None
+    x, y = struct.unpack_from(">HH", jfif, 3)
+    scale = 2.54 if jfif[2] == 2 else 1
+    return (x * scale, y * scale) if x and y else None
 
 
 def _next_marker(fp: BudgetedReader) -> int | None:

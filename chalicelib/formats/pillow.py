@@ -57,14 +57,23 @@ def _read(fp: BudgetedReader) -> ImageFacts:
             height=image.height,
             mode=image.mode,
             icc=info.get("icc_profile") or None,
+            transparency=info.get("transparency") is not None,
         )
+        if image.format in ("PNG", "BMP", "JPEG2000"):
+            facts.dpi = _dpi(info.get("dpi"))
         if image.format == "PNG":
             _png_metadata(facts, info)
             # From the acTL chunk (APNG), read with the header.
             facts.frames = image.n_frames
             facts.animated = image.n_frames > 1
+            # IHDR's bit depth (Pillow maps 1, 2 and 4-bit palettes to mode P).
+            ihdr = fp.read_at(24, 1)
+            facts.bit_depth = ihdr[0] if ihdr and ihdr[0] in (1, 2, 4, 8, 16) else None
         elif image.format == "GIF":
             facts.frames, facts.animated = scan_gif(fp)
+            # The global colour table's size, as ExifTool's BitsPerPixel.
+            screen = fp.read_at(10, 1)
+            facts.bit_depth = (screen[0] & 7) + 1 if screen and screen[0] & 0x80 else None
         elif image.format == "TIFF":
             facts.exif_is_file = True
             # Pillow swaps a TIFF's size for orientations 5-8; records keep stored sizes.
@@ -92,6 +101,12 @@ def _png_metadata(facts: ImageFacts, info: dict[str, Any]) -> None:
             facts.xmp = raw
         elif kind == "iptc":
             facts.photoshop, facts.iptc = (raw, None) if raw.startswith(b"8BIM") else (None, raw)
+
+
+def _dpi(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, tuple) and len(value) == 2:
+        return value
+    return None
 
 
 def _raw_profile(text: Any) -> bytes | None:
