@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
-import boto3
 import pillow_heif
 import pytest
+from conftest import BUCKET
 from images import (
     image_bytes,
     multi_frame,
@@ -25,27 +25,12 @@ from images import (
     rich_webp,
     with_free_box,
 )
-from moto import mock_aws
 from PIL import Image
 
 from chalicelib.extract import extract_metadata
 from chalicelib.s3file import BLOCK_SIZE, S3RangeFile
 
-BUCKET = "ranged-test"
 MB = 1024 * 1024
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def _big_jpeg() -> bytes:

@@ -5,33 +5,16 @@ from __future__ import annotations
 import io
 import random
 
-import boto3
 import pytest
+from conftest import BUCKET
 from images import image_bytes, noisy_jpeg
-from moto import mock_aws
 from PIL import Image
 
 from chalicelib import s3file
 from chalicelib.extract import extract_metadata
 from chalicelib.s3file import BLOCK_SIZE, ObjectChangedError, S3RangeFile
 
-BUCKET = "test-bucket"
 ONE_MB = 1024 * 1024
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 @pytest.fixture(scope="module")
