@@ -37,6 +37,7 @@ from typing import Any
 
 from chalicelib.catalog import table_definition
 from chalicelib.settings import Settings
+from devstack.stages import stage_variables
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -115,11 +116,7 @@ def load_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
 
 def stage_settings(config: dict[str, Any], stage: str) -> Settings:
     """The settings a stage's functions get (top-level and stage environment merged)."""
-    env = {
-        **config.get("environment_variables", {}),
-        **config["stages"][stage].get("environment_variables", {}),
-    }
-    return Settings.from_env(env)
+    return Settings.from_env(stage_variables(config, stage))
 
 
 def policy_for_stage(config: dict[str, Any], stage: str) -> dict[str, Any]:
