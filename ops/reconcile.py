@@ -60,15 +60,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _progress_printer():
-    started = time.monotonic()
-    last = [0.0]
+    state = {"phase": "", "started": 0.0, "drawn": 0.0}
 
     def show(phase: str, done: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= 0.2:  # redraw at most 5 times a second
-            last[0] = now
-            rate = done / max(now - started, 1e-9)
-            print(f"\r{phase:>8}: {done:>9,d}  ({rate:,.0f}/s)", end="", file=sys.stderr)
+        if phase != state["phase"]:  # each pass counts from zero on its own line
+            if state["phase"]:
+                print(file=sys.stderr)
+            state.update(phase=phase, started=now, drawn=0.0)
+        if now - state["drawn"] >= 0.2:  # redraw at most 5 times a second
+            state["drawn"] = now
+            elapsed = now - state["started"]
+            rate = f"  ({done / elapsed:,.0f}/s)" if elapsed >= 1 else ""
+            print(f"\r{phase:>8}: {done:>9,d}{rate}", end="", file=sys.stderr)
 
     return show
 
