@@ -152,10 +152,6 @@ class Catalog:
     def shard_of(self, key: str) -> int:
         return zlib.crc32(key.encode("utf-8")) % self._shards
 
-    @property
-    def shards(self) -> int:
-        return self._shards
-
     def summary(self) -> dict[str, Any]:
         """`GET /summary`: a fixed number of reads whatever the collection size."""
         shards = [item for item in self.counter_shards().values() if item]

@@ -79,10 +79,6 @@ def _sniff_ftyp(head: bytes) -> str:
     return major
 
 
-def looks_like_image(mime: str | None) -> bool:
-    return bool(mime) and mime.startswith("image/") and mime != "image/svg+xml"
-
-
 def _sniff_text(head: bytes) -> str | None:
     if not head or b"\x00" in head:
         return None

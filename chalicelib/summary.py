@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.records import STATUS_OK
+from chalicelib.records import STATUS_CORRUPT, STATUS_OK, STATUS_UNSUPPORTED
 
 EXTREME_FIELDS = ("s3objectkey", "size", "format", "width", "height")
 COUNTER_PREFIXES = ("count_", "bytes_", "status_")
@@ -18,7 +18,7 @@ COUNTER_PREFIXES = ("count_", "bytes_", "status_")
 
 def contribution(record: dict[str, Any] | None) -> dict[str, int]:
     """The counters one record adds to (empty for no record or a tombstone)."""
-    if not record or record.get("status") not in ("ok", "unsupported", "corrupt"):
+    if not record or record.get("status") not in (STATUS_OK, STATUS_UNSUPPORTED, STATUS_CORRUPT):
         return {}
     status = record["status"]
     counts = {f"status_{status}": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.sniff import looks_like_image, sniff_mime
+from chalicelib.sniff import sniff_mime
 
 CASES = [
     # Signatures
@@ -67,21 +67,6 @@ CASES = [
 @pytest.mark.parametrize(("head", "expected"), [pytest.param(*c[1:], id=c[0]) for c in CASES])
 def test_sniff_mime(head, expected):
     assert sniff_mime(head) == expected
-
-
-@pytest.mark.parametrize(
-    ("mime", "expected"),
-    [
-        ("image/png", True),
-        ("image/heic", True),
-        ("image/svg+xml", False),
-        ("text/plain", False),
-        ("application/pdf", False),
-        (None, False),
-    ],
-)
-def test_looks_like_image(mime, expected):
-    assert looks_like_image(mime) is expected
 
 
 @pytest.mark.parametrize(
