@@ -12,20 +12,21 @@ from typing import Any
 from chalice import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
 from chalice.app import CaseInsensitiveMapping, Request, S3Event
 
+from chalicelib.catalog.paging import encode_token
+from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
 from chalicelib.logs import logged
-from chalicelib.paging import (
+from chalicelib.params import (
     InvalidParameterError,
-    decode_token,
-    encode_token,
+    etag_matches,
     parse_format,
     parse_limit,
+    parse_next_token,
 )
 from chalicelib.reconcile import reconcile
-from chalicelib.records import etag_matches, record_etag
 from chalicelib.settings import Settings
 from chalicelib.uploads import InvalidUploadError, presigned_upload
 
@@ -174,7 +175,7 @@ def get_openapi() -> dict[str, Any]:
 def _list_images() -> dict[str, Any]:
     try:
         limit = parse_limit(_param("limit"))
-        after = decode_token(_param("next_token"))
+        after = parse_next_token(_param("next_token"))
         fmt = parse_format(_param("format"))
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None

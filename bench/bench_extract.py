@@ -47,7 +47,7 @@ from images import (  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 from PIL import Image, PngImagePlugin  # noqa: E402
 
-from chalicelib.extract import extract_metadata  # noqa: E402
+from chalicelib.extraction.extract import extract_metadata  # noqa: E402
 from chalicelib.s3file import S3RangeFile  # noqa: E402
 
 BUCKET = "bench"

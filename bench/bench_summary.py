@@ -43,10 +43,11 @@ from chalice.test import Client  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 import app as app_module  # noqa: E402
-from chalicelib.catalog import Catalog, table_definition  # noqa: E402
+from chalicelib.catalog.catalog import Catalog  # noqa: E402
+from chalicelib.catalog.layout import table_definition  # noqa: E402
+from chalicelib.catalog.summary import build_summary, counter_changes  # noqa: E402
 from chalicelib.dependencies import Dependencies  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
-from chalicelib.summary import build_summary, counter_changes  # noqa: E402
 
 FORMATS = [
     ("JPEG", "image/jpeg"),

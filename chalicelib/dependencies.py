@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib.catalog import Catalog
+from chalicelib.catalog.catalog import Catalog
 from chalicelib.ingest import Ingestor
 from chalicelib.settings import Settings
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalog import Catalog
+from chalicelib.catalog.catalog import Catalog
 
 GENERIC_CONTENT_TYPES = ("", "binary/octet-stream", "application/octet-stream")
 # The bytes under a key can be replaced at any time: caches may keep them but

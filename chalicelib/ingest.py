@@ -19,11 +19,10 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalog import Catalog
-from chalicelib.extract import extract_metadata
-from chalicelib.keys import is_image_key
-from chalicelib.records import build_record
-from chalicelib.s3file import ObjectChangedError, S3RangeFile
+from chalicelib.catalog.catalog import Catalog
+from chalicelib.extraction.extract import extract_metadata
+from chalicelib.keys import extension_of, is_image_key
+from chalicelib.s3file import ObjectChangedError, ObjectInfo, S3RangeFile
 
 # S3 sequencers are hex strings of varying length; AWS documents comparing
 # them after right-padding the shorter one with zeros. A fixed width lets the
@@ -147,3 +146,27 @@ class Ingestor:
 
     def _concerns_us(self, event: ObjectEvent) -> bool:
         return event.bucket == self._bucket and is_image_key(event.key, self._prefix)
+
+
+def build_record(
+    key: str, info: ObjectInfo, metadata: dict[str, Any], extracted_at: datetime
+) -> dict[str, Any]:
+    """The public record of one object: S3 facts plus what extraction found."""
+    record: dict[str, Any] = {
+        "s3objectkey": key,
+        "size": info.size,
+        "etag": info.etag,
+        "last_modified": iso_utc(info.last_modified) if info.last_modified else None,
+        "content_type": info.content_type,
+        "extension": extension_of(key),
+        "extracted_at": iso_utc(extracted_at),
+    }
+    record.update(metadata)
+    return record
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the second (what S3 reports)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.catalog import Catalog
+from chalicelib.catalog.catalog import Catalog
+from chalicelib.catalog.summary import COUNTER_PREFIXES, counter_changes
 from chalicelib.dependencies import Dependencies
 from chalicelib.ingest import Ingestor
 from chalicelib.keys import is_image_key
-from chalicelib.summary import COUNTER_PREFIXES, counter_changes
 
 Progress = Callable[[str, int], None]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalog import table_definition
+from chalicelib.catalog.layout import table_definition
 from chalicelib.settings import Settings
 
 QUEUE_NAME = "image-metadata-events"

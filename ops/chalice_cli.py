@@ -8,7 +8,7 @@ which the python3.11 runtime (Amazon Linux 2, glibc 2.26) cannot load, so an
 unpinned deploy from a Python 3.11 machine ships without Pillow. `make deploy`
 and the packaging test run Chalice through this wrapper instead.
 
-Two patches, both checked by tests/test_deploy_package.py:
+Two patches, both checked by tests/ops/test_deploy_package.py:
 - `Config.lambda_python_version` returns LAMBDA_RUNTIME;
 - Chalice's `pip download` of manylinux wheels gets `--python-version` for the
   target ABI (Chalice passes `--abi` only, and pip then still matches the

@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalicelib.catalog import table_definition
+from chalicelib.catalog.layout import table_definition
 from chalicelib.settings import Settings
 from devstack.stages import stage_variables
 

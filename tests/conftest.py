@@ -25,7 +25,7 @@ PREFIX = "uploads/"
 os.environ.update(IMAGES_BUCKET=BUCKET, IMAGES_TABLE=TABLE, IMAGES_PREFIX=PREFIX)
 
 import app as app_module  # noqa: E402
-from chalicelib.catalog import table_definition  # noqa: E402
+from chalicelib.catalog.layout import table_definition  # noqa: E402
 from chalicelib.dependencies import Dependencies  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 

@@ -6,7 +6,7 @@ import io
 
 from conftest import BUCKET
 
-from chalicelib.extract import extract_metadata
+from chalicelib.extraction.extract import extract_metadata
 
 
 def truth(deps) -> tuple[dict[str, dict], dict]:

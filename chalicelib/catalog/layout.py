@@ -1,0 +1,129 @@
+"""The catalog's DynamoDB layout: one table, its indexes, and how items are keyed.
+
+- `image#<key>`: the record, with the event `sequencer` that wrote it and a
+  `revision` used for optimistic locking. A delete leaves a tombstone
+  (`status` = `deleted`, `expires_at` for DynamoDB TTL) so a late, older
+  create event cannot bring the image back.
+- `counters#<n>`: images and bytes per format and records per status, in N
+  shards chosen by a hash of the key.
+- Index `by_size` (hash `size_shard`, range `size`): only `ok` records carry
+  `size_shard`, so the index is sparse and biggest/smallest are one `Limit=1`
+  query each way per shard.
+- Index `by_key` (hash `list_shard`, range `s3objectkey`): every live record
+  (not tombstones), for listing in key order without a Scan.
+
+Pure: builds names, items and request arguments; never calls AWS.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from chalicelib.catalog.records import from_dynamo
+
+SIZE_INDEX = "by_size"
+LIST_INDEX = "by_key"
+STATUS_DELETED = "deleted"
+INTERNAL_FIELDS = ("pk", "sequencer", "revision", "size_shard", "list_shard", "expires_at")
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """`create_table` arguments for the catalog (local stack, tests, templates)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "size_shard", "AttributeType": "S"},
+            {"AttributeName": "size", "AttributeType": "N"},
+            {"AttributeName": "list_shard", "AttributeType": "S"},
+            {"AttributeName": "s3objectkey", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": SIZE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "size_shard", "KeyType": "HASH"},
+                    {"AttributeName": "size", "KeyType": "RANGE"},
+                ],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["s3objectkey", "format", "width", "height"],
+                },
+            },
+            {
+                "IndexName": LIST_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "list_shard", "KeyType": "HASH"},
+                    {"AttributeName": "s3objectkey", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    }
+
+
+def shard_of(key: str, shards: int) -> int:
+    """The counter and index shard of a key: a stable hash, so every writer agrees."""
+    return zlib.crc32(key.encode("utf-8")) % shards
+
+
+def image_pk(key: str) -> str:
+    return "image#" + key
+
+
+def counter_pk(shard: int) -> str:
+    return f"counters#{shard}"
+
+
+def counter_update(
+    table: str, shard: int, increments: dict[str, int], labels: dict[str, str]
+) -> dict[str, Any]:
+    """The Update that adds `increments` to one counter shard and sets its `labels`."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    adds, sets = [], []
+    # Every change bumps the shard's version, so a counter rebuild can tell
+    # whether anything was written while it was counting.
+    increments = {**increments, "version": 1}
+    for i, (name, value) in enumerate(sorted(increments.items())):
+        names[f"#a{i}"], values[f":a{i}"] = name, {"N": str(value)}
+        adds.append(f"#a{i} :a{i}")
+    for i, (name, value) in enumerate(sorted(labels.items())):
+        names[f"#s{i}"], values[f":s{i}"] = name, {"S": value}
+        sets.append(f"#s{i} = :s{i}")
+    expression = " ".join(
+        part
+        for part in (
+            "SET " + ", ".join(sets) if sets else "",
+            "ADD " + ", ".join(adds) if adds else "",
+        )
+        if part
+    )
+    return {
+        "TableName": table,
+        "Key": {"pk": {"S": counter_pk(shard)}},
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def public_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item as the API returns it: internal fields dropped, numbers as JSON."""
+    return {k: from_dynamo(v) for k, v in item.items() if k not in INTERNAL_FIELDS}
+
+
+def encode(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items()}
+
+
+def decode(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}

@@ -1,0 +1,291 @@
+"""EXIF (a TIFF structure) from a JPEG APP1, PNG eXIf, WebP EXIF, HEIF Exif item or a TIFF file.
+
+Our own parser rather than Pillow's: it follows only IFD0, the Exif, GPS and
+Interop sub-IFDs (never the thumbnail IFD or MakerNote), reads each IFD once (offset
+loops end), bounds every count, and keeps only named tags with plain values,
+so whatever the input, the result is small and storable.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.extraction.bounded import (
+    MAX_LIST_ITEMS,
+    MAX_TEXT_CHARS,
+    SizedDict,
+    clean_number,
+    clean_text,
+)
+from chalicelib.extraction.exif_tags import (
+    BLOCK_TAGS,
+    BYTE_INT_TAGS,
+    CHARSET_TAGS,
+    EXIF_IFD,
+    GPS_IFD,
+    GPS_TAGS,
+    INTEROP_IFD,
+    INTEROP_TAGS,
+    MAIN_TAGS,
+    UCS2_TAGS,
+    VERSION_TAGS,
+)
+
+MAX_TAGS = 200  # kept tags per file
+MAX_TAGS_BYTES = 24 * 1024  # their estimated size in the record
+MAX_IFD_ENTRIES = 1000  # entries read per IFD (a real one has < 100)
+MAX_VALUE_BYTES = 64 * 1024  # one tag value; larger ones are blobs we do not keep
+MAX_BLOCK_BYTES = 4 * 1024 * 1024  # XMP / IPTC / ICC blocks inside a TIFF file
+MAX_BYTE_ITEMS = 64  # BYTE arrays longer than this are binary data, not values
+MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS  # enough for MAX_TEXT_CHARS characters of UTF-8
+
+# type id -> (bytes per item, struct code); codes are per item, without byte order.
+_TYPES: dict[int, tuple[int, str]] = {
+    1: (1, "B"),  # BYTE
+    2: (1, "s"),  # ASCII
+    3: (2, "H"),  # SHORT
+    4: (4, "L"),  # LONG
+    5: (8, "LL"),  # RATIONAL
+    6: (1, "b"),  # SBYTE
+    7: (1, "s"),  # UNDEFINED
+    8: (2, "h"),  # SSHORT
+    9: (4, "l"),  # SLONG
+    10: (8, "ll"),  # SRATIONAL
+    11: (4, "f"),  # FLOAT
+    12: (8, "d"),  # DOUBLE
+    13: (4, "L"),  # IFD
+    16: (8, "Q"),  # LONG8 (BigTIFF)
+    17: (8, "q"),  # SLONG8
+    18: (8, "Q"),  # IFD8
+}
+
+_CHARSETS = {
+    b"ASCII\x00\x00\x00": "ascii",
+    b"UNICODE\x00": "utf-16",
+    b"JIS\x00\x00\x00\x00\x00": "iso2022_jp",
+}
+
+ReadAt = Callable[[int, int], bytes]
+
+
+class ExifError(ValueError):
+    """The TIFF structure cannot be read at all (bad header)."""
+
+
+@dataclass
+class ExifData:
+    tags: dict[str, Any]
+    # Raw XMP / IPTC / Photoshop / ICC blocks found in IFD0 (TIFF files).
+    blocks: dict[str, bytes] = field(default_factory=dict)
+    # Offset of the next IFD after IFD0 (a TIFF's second page), 0 when none.
+    next_ifd: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_exif(data: bytes) -> ExifData:
+    """EXIF from a blob holding a TIFF header, with or without the `Exif\\0\\0` prefix."""
+    if data.startswith(b"Exif"):
+        data = data[6:]
+    return _Parser(lambda offset, size: data[offset : offset + size], len(data)).run()
+
+
+def parse_tiff_file(read_at: ReadAt, size: int) -> ExifData:
+    """EXIF of a TIFF file read in place: IFD0 is the image's own directory."""
+    return _Parser(read_at, size).run()
+
+
+class _Parser:
+    def __init__(self, read_at: ReadAt, size: int) -> None:
+        self._read_at = read_at
+        self._size = size
+        self._tags = SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
+        self._seen: set[int] = set()
+        self._result = ExifData(tags=self._tags.items)
+
+    def run(self) -> ExifData:
+        head = self._read_at(0, 16)
+        if head[:2] not in (b"II", b"MM"):
+            raise ExifError("no TIFF byte-order mark")
+        order = "<" if head[:2] == b"II" else ">"
+        magic = struct.unpack(order + "H", head[2:4])[0]
+        if magic == 42 and len(head) >= 8:
+            self._big, first = False, struct.unpack(order + "L", head[4:8])[0]
+        elif magic == 43 and len(head) >= 16:
+            self._big, first = True, struct.unpack(order + "Q", head[8:16])[0]
+        else:
+            raise ExifError("bad TIFF header")
+        self._order = order
+        self._offset = struct.Struct(order + ("Q" if self._big else "L")).unpack
+        # Precompiled formats for the common case of one value per entry.
+        self._single = {
+            kind: struct.Struct(order + code).unpack for kind, (_, code) in _TYPES.items()
+        }
+        self._pair = {code: struct.Struct(order + code * 2).unpack for code in "Ll"}
+        pointers, self._result.next_ifd = self._ifd(
+            first, MAIN_TAGS, "IFD0", (EXIF_IFD, GPS_IFD), top=True
+        )
+        if EXIF_IFD in pointers:
+            inner, _ = self._ifd(pointers[EXIF_IFD], MAIN_TAGS, "Exif IFD", (INTEROP_IFD,))
+            if INTEROP_IFD in inner:
+                self._ifd(inner[INTEROP_IFD], INTEROP_TAGS, "Interop IFD")
+        if GPS_IFD in pointers:
+            self._ifd(pointers[GPS_IFD], GPS_TAGS, "GPS IFD")
+        if self._tags.dropped:
+            self._warn(f"{self._tags.dropped} EXIF tags dropped (size limit)")
+        return self._result
+
+    def _warn(self, message: str) -> None:
+        if len(self._result.warnings) < 5:
+            self._result.warnings.append(message)
+
+    def _ifd(
+        self,
+        offset: int,
+        names: dict[int, str],
+        label: str,
+        pointer_tags: tuple[int, ...] = (),
+        top: bool = False,
+    ) -> tuple[dict[int, int], int]:
+        """Read one IFD; returns the sub-IFD pointers it holds and the next-IFD offset."""
+        if offset in self._seen or not 0 < offset < self._size:
+            self._warn(f"{label} offset {offset} is invalid")
+            return {}, 0
+        self._seen.add(offset)
+        count_size, entry_size, next_size = (8, 20, 8) if self._big else (2, 12, 4)
+        raw = self._read_at(offset, count_size)
+        if len(raw) < count_size:
+            self._warn(f"{label} is truncated")
+            return {}, 0
+        count = struct.unpack(self._order + ("Q" if self._big else "H"), raw)[0]
+        if count > MAX_IFD_ENTRIES:
+            self._warn(f"{label} has {count} entries; reading {MAX_IFD_ENTRIES}")
+            count = MAX_IFD_ENTRIES
+        table = self._read_at(offset + count_size, count * entry_size + next_size)
+        entries = min(count, len(table) // entry_size)
+        if entries < count:
+            self._warn(f"{label} is truncated")
+        pointers: dict[int, int] = {}
+        unpack = struct.Struct(self._order + ("HHQ8s" if self._big else "HHL4s")).unpack_from
+        short, long, offset_of = self._single[3], self._single[4], self._offset
+        rational = {5: self._pair["L"], 10: self._pair["l"]}
+        add, read_at, size = self._tags.add, self._read_at, self._size
+        for at in range(0, entries * entry_size, entry_size):
+            tag, kind, n, inline = unpack(table, at)
+            name = names.get(tag)
+            if name is not None:
+                # Fast paths for the usual entries (one SHORT, LONG or RATIONAL):
+                # extraction has a CPU budget well under a millisecond.
+                if n == 1 and kind == 3:
+                    add(name, short(inline[:2])[0])
+                elif n == 1 and kind == 4:
+                    add(name, long(inline[:4])[0])
+                elif n == 1 and kind in rational:
+                    where = offset_of(inline)[0]
+                    raw = read_at(where, 8) if where + 8 <= size else b""
+                    if len(raw) == 8:
+                        num, den = rational[kind](raw)
+                        if den:  # 32-bit ratios are always finite and storable
+                            add(name, num / den)
+                else:
+                    value = self._value(tag, kind, n, inline)
+                    if value is not None:
+                        add(name, value)
+            elif tag in pointer_tags:
+                value = self._value(tag, kind, n, inline)
+                if isinstance(value, int) and kind in (4, 13, 16, 18):
+                    pointers[tag] = value
+            elif top and tag in BLOCK_TAGS:
+                self._block(BLOCK_TAGS[tag], kind, n, inline)
+        next_ifd = 0
+        if len(table) >= count * entry_size + next_size:
+            next_ifd = self._offset(table[count * entry_size : count * entry_size + next_size])[0]
+        return pointers, next_ifd
+
+    def _raw(self, kind: int, n: int, inline: bytes, limit: int) -> bytes | None:
+        """The value bytes of an entry, or None when too large or out of bounds."""
+        size = _TYPES[kind][0] * n
+        if size <= len(inline):
+            return inline[:size]
+        # Text is kept truncated anyway: read its start only, whatever its length.
+        wanted = min(size, MAX_TEXT_BYTES) if kind == 2 else size
+        if wanted > limit:
+            return None
+        offset = self._offset(inline)[0]
+        if offset + size > self._size:
+            return None
+        data = self._read_at(offset, wanted)
+        return data if len(data) == wanted else None
+
+    def _value(self, tag: int, kind: int, n: int, inline: bytes) -> Any:
+        """A tag's value as str, number or list of numbers; None to drop it."""
+        if kind not in _TYPES or n == 0:
+            return None
+        raw = self._raw(kind, n, inline, MAX_VALUE_BYTES)
+        if raw is None:
+            return None
+        if kind in (1, 2, 7):
+            return _bytes_value(tag, kind, raw)
+        if n == 1 and kind not in (5, 10):
+            return clean_number(self._single[kind](raw)[0])
+        if kind == 6 and n > MAX_BYTE_ITEMS:
+            return None
+        code = _TYPES[kind][1]
+        n = min(n, MAX_LIST_ITEMS)
+        values = struct.unpack_from(f"{self._order}{n * len(code)}{code[0]}", raw)
+        if kind in (5, 10):
+            values = [
+                num / den if den else None
+                for num, den in zip(values[::2], values[1::2], strict=True)
+            ]
+        numbers = [clean_number(v) for v in values]
+        if None in numbers:
+            return None  # a zero denominator, NaN or an absurd magnitude: no honest value
+        return _scalar_or_list(numbers)
+
+    def _block(self, name: str, kind: int, n: int, inline: bytes) -> None:
+        if kind not in _TYPES:
+            return
+        raw = self._raw(kind, n, inline, MAX_BLOCK_BYTES)
+        if raw is None:
+            self._warn(f"{name} block is too large or out of bounds")
+        else:
+            self._result.blocks[name] = raw
+
+
+def _bytes_value(tag: int, kind: int, raw: bytes) -> Any:
+    """ASCII, BYTE and UNDEFINED values: their meaning depends on the tag."""
+    if kind == 2:
+        return clean_text(raw.split(b"\x00", 1)[0])
+    if tag in VERSION_TAGS:
+        return clean_text(raw.rstrip(b"\x00"))
+    if tag in CHARSET_TAGS:
+        return _charset_text(raw)
+    if tag in UCS2_TAGS:
+        return clean_text(raw.decode("utf-16-le", "replace").split("\x00", 1)[0])
+    if (kind == 1 or tag in BYTE_INT_TAGS) and len(raw) <= MAX_BYTE_ITEMS:
+        return _scalar_or_list(list(raw))
+    return None  # other UNDEFINED data is binary (MakerNote, CFA patterns, ...)
+
+
+def _scalar_or_list(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def _charset_text(data: bytes) -> str | None:
+    """UserComment-style text: an 8-byte character code, then the text."""
+    prefix, body = data[:8], data[8:]
+    encoding = _CHARSETS.get(prefix)
+    if encoding == "utf-16":
+        # The byte order of UNICODE comments is not specified; guess from the text.
+        encoding = "utf-16-le" if body[1:2] == b"\x00" else "utf-16-be"
+        text = body.decode(encoding, "replace")
+    elif encoding:
+        text = body.decode(encoding, "replace")
+    elif prefix == bytes(8):
+        text = body.decode("latin-1")  # "undefined" code: usually ASCII
+    else:
+        text = data.decode("latin-1")
+    return clean_text(text.split("\x00", 1)[0])

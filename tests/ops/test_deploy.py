@@ -1,0 +1,486 @@
+"""`make deploy` / `make destroy` offline: the CloudFormation template (cfn-lint, the
+catalog's schema, a private bucket), and ops/deploy.py against moto with Chalice
+replaced by a recording runner, on a copy of `.chalice/`."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+import app as app_module
+from chalicelib.catalog.layout import INTERNAL_FIELDS, table_definition
+from ops import deploy as deploy_module
+from ops.deploy import DeployError, StageResources, deploy, destroy, main, write_stage_resources
+from ops.policy import load_config, policy_for_stage
+
+# moto creates the bucket and table from the template but skips the bucket policy;
+# the policy is checked statically below.
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.+BucketPolicy:UserWarning")
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "ops" / "template.yaml"
+REGION = "eu-west-1"
+
+
+# --- the template -------------------------------------------------------------------
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !If, ...) as their long form."""
+
+
+def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _short_tag)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
+
+
+def _cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    binary = Path(sys.executable).with_name("cfn-lint")
+    assert binary.exists(), "cfn-lint is in requirements-dev.txt"
+    return subprocess.run([str(binary), str(path)], capture_output=True, text=True, timeout=120)
+
+
+def test_template_passes_cfn_lint(tmp_path: Path) -> None:
+    result = _cfn_lint(TEMPLATE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # ... and the lint does fail on a broken template.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(TEMPLATE.read_text().replace("PAY_PER_REQUEST", "FREE_OF_CHARGE"))
+    assert _cfn_lint(broken).returncode != 0
+
+
+def test_table_is_the_catalogs_schema_on_demand_with_pitr_and_ttl(template: dict) -> None:
+    table = template["Resources"]["MetadataTable"]
+    props = table["Properties"]
+    expected = table_definition("any")
+
+    def by_name(items: list[dict]) -> list[dict]:
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+    assert props["BillingMode"] == expected["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == expected["KeySchema"]
+    assert by_name(props["AttributeDefinitions"]) == by_name(expected["AttributeDefinitions"])
+    assert by_name(props["GlobalSecondaryIndexes"]) == by_name(expected["GlobalSecondaryIndexes"])
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    ttl = props["TimeToLiveSpecification"]
+    assert ttl["Enabled"] is True and ttl["AttributeName"] == "expires_at"
+    assert ttl["AttributeName"] in INTERNAL_FIELDS  # what the catalog writes on tombstones
+    assert props["TableName"] == {"Ref": "TableName"}
+
+
+def test_bucket_is_private_encrypted_tls_only_and_kept(template: dict) -> None:
+    resources = template["Resources"]
+    bucket = resources["ImagesBucket"]
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert props["VersioningConfiguration"]["Status"] == {
+        "Fn::If": ["Versioned", "Enabled", "Suspended"]
+    }
+    # The images survive the stack; `make destroy DELETE_DATA=1` deletes them on purpose.
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+
+    policy = resources["ImagesBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "ImagesBucket"}
+    deny_plain_http = [
+        s
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny"
+        and s["Principal"] == "*"
+        and s["Action"] == "s3:*"
+        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(deny_plain_http) == 1
+    assert deny_plain_http[0]["Resource"] == [
+        {"Fn::GetAtt": ["ImagesBucket", "Arn"]},
+        {"Fn::Sub": "${ImagesBucket.Arn}/*"},
+    ]
+
+
+def test_outputs_name_the_bucket_and_the_table(template: dict) -> None:
+    outputs = template["Outputs"]
+    assert outputs["TableName"]["Value"] == {"Ref": "MetadataTable"}
+    assert outputs["BucketName"]["Value"] == {
+        "Fn::If": ["CreateBucket", {"Ref": "ImagesBucket"}, {"Ref": "ExistingBucketName"}]
+    }
+
+
+# --- Lambda settings in .chalice/config.json ---------------------------------------------
+
+
+def test_every_function_has_memory_and_timeout_and_they_fit_lambda_and_api_gateway() -> None:
+    config = load_config(ROOT)
+    chalice_app = app_module.app
+    functions = {"api_handler"} | {e.name for e in chalice_app.event_sources}
+    functions |= {f.name for f in chalice_app.pure_lambda_functions}
+    settings = config["lambda_functions"]
+    assert set(settings) == functions  # no setting for a function that does not exist
+    for name, values in settings.items():
+        assert 128 <= values["lambda_memory_size"] <= 10240, name
+        assert 1 <= values["lambda_timeout"] <= 900, name
+        reserved = values.get("reserved_concurrency")
+        assert reserved is None or (isinstance(reserved, int) and reserved >= 0), name
+    # API Gateway gives up after 29 s; a longer Lambda timeout only bills for nothing.
+    assert settings["api_handler"]["lambda_timeout"] <= 29
+    assert settings["reconcile"] == {"lambda_memory_size": 1024, "lambda_timeout": 900}
+    assert config["lambda_architecture"] == "x86_64"
+
+
+def test_s3_handlers_are_filtered_to_the_prefix() -> None:
+    sources = {e.name: e for e in app_module.app.event_sources}
+    assert sources["on_object_created"].events == ["s3:ObjectCreated:*"]
+    assert sources["on_object_removed"].events == ["s3:ObjectRemoved:*"]
+    assert {e.prefix for e in sources.values()} == {"uploads/"}
+
+
+# --- ops/deploy.py against moto ----------------------------------------------------------
+
+
+class Runner:
+    """Records commands instead of running them; `chalice deploy` leaves its state file
+    behind like the real one, so a second deploy is not a first one."""
+
+    def __init__(self, project_dir: Path, status: int = 0) -> None:
+        self.project_dir = project_dir
+        self.status = status
+        self.commands: list[list[str]] = []
+        self.envs: list[dict[str, str]] = []
+
+    def __call__(self, command: Sequence[str], env: Mapping[str, str]) -> int:
+        self.commands.append(list(command))
+        self.envs.append(dict(env))
+        if self.status == 0 and "ops.chalice_cli" in command:
+            stage = command[command.index("--stage") + 1]
+            deployed = self.project_dir / ".chalice" / "deployed"
+            deployed.mkdir(exist_ok=True)
+            state = _deployed_state(stage) if "deploy" in command else {"resources": []}
+            (deployed / f"{stage}.json").write_text(json.dumps(state))
+        return self.status
+
+
+def _deployed_state(stage: str) -> dict[str, Any]:
+    """What `chalice deploy` records in `.chalice/deployed/<stage>.json` (the parts we read)."""
+    prefix = f"arn:aws:lambda:{REGION}:{'0' * 12}:function:image-metadata-{stage}"
+    functions = {"api_handler": prefix, "on_object_created": prefix + "-on_object_created"}
+    return {
+        "schema_version": "2.0",
+        "resources": [
+            {"name": name, "resource_type": "lambda_function", "lambda_arn": arn}
+            for name, arn in functions.items()
+        ]
+        + [{"name": "api_handler_role", "resource_type": "iam_role", "role_arn": "x"}],
+    }
+
+
+def _log_groups(session: Any) -> dict[str, int | None]:
+    groups = session.client("logs").describe_log_groups()["logGroups"]
+    return {g["logGroupName"]: g.get("retentionInDays") for g in groups}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """A copy of `.chalice/` to deploy from; the real one must stay untouched."""
+    real = {p: p.read_bytes() for p in (ROOT / ".chalice").glob("*.json")}
+    shutil.copytree(ROOT / ".chalice", tmp_path / ".chalice", ignore=_only_json)
+    yield tmp_path
+    assert {p: p.read_bytes() for p in (ROOT / ".chalice").glob("*.json")} == real
+
+
+def _only_json(directory: str, names: list[str]) -> list[str]:
+    return [n for n in names if not n.endswith(".json")]
+
+
+@pytest.fixture
+def session(aws: None) -> Any:
+    return boto3.session.Session(region_name=REGION)
+
+
+def _config(project: Path) -> dict[str, Any]:
+    return json.loads((project / ".chalice" / "config.json").read_text())
+
+
+def _chalice(project: Path, command: str, stage: str, *profile: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "ops.chalice_cli",
+        "--project-dir",
+        str(project),
+        command,
+        "--stage",
+        stage,
+        *profile,
+    ]
+
+
+def test_first_deploy_creates_resources_writes_names_runs_chalice_and_hints_reconcile(
+    session: Any, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _config(project)
+    runner = Runner(project)
+
+    resources = deploy("dev", session, project_dir=project, runner=runner, ask=None)
+
+    s3, dynamodb = session.client("s3"), session.client("dynamodb")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [resources.bucket]
+    assert resources.bucket.startswith("image-metadata-dev-")
+    assert resources.table == "image-metadata-dev" and resources.bucket_created_by_stack
+    table = dynamodb.describe_table(TableName=resources.table)["Table"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == [
+        i["IndexName"] for i in table_definition(table["TableName"])["GlobalSecondaryIndexes"]
+    ]
+    tags = s3.get_bucket_tagging(Bucket=resources.bucket)["TagSet"]
+    assert {"Key": "stage", "Value": "dev"} in tags
+
+    after = _config(project)
+    env = after["stages"]["dev"]["environment_variables"]
+    assert env == {
+        **before["stages"]["dev"]["environment_variables"],
+        "IMAGES_BUCKET": resources.bucket,
+        "IMAGES_TABLE": resources.table,
+    }
+    # Nothing else in the config changed.
+    after["stages"]["dev"]["environment_variables"] = before["stages"]["dev"][
+        "environment_variables"
+    ]
+    assert after == before
+    policy = json.loads((project / ".chalice" / "policy-dev.json").read_text())
+    assert policy == policy_for_stage(_config(project), "dev")
+    assert f"arn:aws:s3:::{resources.bucket}/uploads/*" in json.dumps(policy)
+
+    assert runner.commands == [_chalice(project, "deploy", "dev")]
+    assert runner.envs[0]["AWS_DEFAULT_REGION"] == REGION
+    assert "make reconcile STAGE=dev" in capsys.readouterr().out
+    # Lambda would create these without retention, keeping every log line forever.
+    assert _log_groups(session) == {
+        "/aws/lambda/image-metadata-dev": 30,
+        "/aws/lambda/image-metadata-dev-on_object_created": 30,
+    }
+
+
+def test_deploy_again_updates_the_same_stack_and_offers_no_reconcile(
+    session: Any, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner = Runner(project)
+    first = deploy("dev", session, project_dir=project, runner=runner)
+    capsys.readouterr()
+    asked: list[str] = []
+
+    second = deploy(
+        "dev", session, project_dir=project, runner=runner, ask=lambda q: asked.append(q) or True
+    )
+
+    assert second == first
+    assert asked == [] and "reconcile" not in capsys.readouterr().out
+    assert runner.commands == [_chalice(project, "deploy", "dev")] * 2
+    assert len(session.client("s3").list_buckets()["Buckets"]) == 1
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_first_deploy_on_a_terminal_asks_before_running_reconcile(
+    session: Any, project: Path, answer: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner = Runner(project)
+    questions: list[str] = []
+
+    def ask(question: str) -> bool:
+        questions.append(question)
+        return answer
+
+    deploy("prod", session, project_dir=project, runner=runner, ask=ask)
+
+    assert len(questions) == 1 and "reconcile" in questions[0]
+    expected = [_chalice(project, "deploy", "prod")]
+    if answer:
+        expected.append(["make", "reconcile", "STAGE=prod"])
+    assert runner.commands == expected
+    assert ("make reconcile STAGE=prod" in capsys.readouterr().out) is not answer
+
+
+def test_profile_and_region_reach_cloudformation_and_chalice(
+    aws: None, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A named profile whose region is not the environment's.
+    (tmp_path / "config").write_text("[profile deployer]\nregion = ap-southeast-2\n")
+    (tmp_path / "credentials").write_text(
+        "[deployer]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "deployer")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setattr(deploy_module.sys, "stdin", io.StringIO())  # not a terminal, even with -s
+    runner = Runner(project)
+
+    assert main(["deploy", "--stage", "dev"], project_dir=project, runner=runner) == 0
+
+    assert runner.commands == [_chalice(project, "deploy", "dev", "--profile", "deployer")]
+    assert runner.envs[0]["AWS_DEFAULT_REGION"] == "ap-southeast-2"
+    assert runner.envs[0]["AWS_PROFILE"] == "deployer"
+    cloudformation = boto3.client("cloudformation", region_name="ap-southeast-2")
+    assert cloudformation.describe_stacks(StackName="image-metadata-dev")["Stacks"]
+
+    runner.commands.clear()
+    # On a terminal, destroy asks first.
+    refuse = main(["destroy", "--stage", "dev"], project_dir=project, runner=runner, ask=no)
+    assert refuse == 1 and runner.commands == []
+    assert main(["destroy", "--stage", "dev"], project_dir=project, runner=runner) == 0
+    assert runner.commands == [_chalice(project, "delete", "dev", "--profile", "deployer")]
+
+
+def no(question: str) -> bool:
+    return False
+
+
+def test_existing_bucket_is_used_and_never_deleted(session: Any, project: Path) -> None:
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="my-photos", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="my-photos", Key="uploads/old.jpg", Body=b"jpeg")
+    runner = Runner(project)
+
+    resources = deploy(
+        "dev", session, project_dir=project, runner=runner, existing_bucket="my-photos"
+    )
+    assert resources == StageResources("my-photos", "image-metadata-dev", False)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["my-photos"]
+    assert _config(project)["stages"]["dev"]["environment_variables"]["IMAGES_BUCKET"] == (
+        "my-photos"
+    )
+    # Later deploys keep the bucket without being told again.
+    assert deploy("dev", session, project_dir=project, runner=runner).bucket == "my-photos"
+
+    destroy("dev", session, project_dir=project, runner=runner, delete_data=True)
+    assert s3.get_object(Bucket="my-photos", Key="uploads/old.jpg")["Body"].read() == b"jpeg"
+
+
+def test_destroy_keeps_the_images_unless_asked(
+    session: Any, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner = Runner(project)
+    bucket = deploy("dev", session, project_dir=project, runner=runner).bucket
+    s3, dynamodb = session.client("s3"), session.client("dynamodb")
+    s3.put_object(Bucket=bucket, Key="uploads/a.jpg", Body=b"a")
+
+    destroy("dev", session, project_dir=project, runner=runner)
+
+    assert runner.commands[-1] == _chalice(project, "delete", "dev")
+    assert _log_groups(session) == {}
+    assert dynamodb.list_tables()["TableNames"] == []
+    assert (
+        session.client("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])[
+            "StackSummaries"
+        ]
+        == []
+    )
+    assert s3.get_object(Bucket=bucket, Key="uploads/a.jpg")["Body"].read() == b"a"
+    assert f"make deploy STAGE=dev BUCKET={bucket}" in capsys.readouterr().out
+
+    # Asked later, with the stack gone: the bucket is found from the config and its tags.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="uploads/a.jpg", Body=b"a2")
+    s3.delete_object(Bucket=bucket, Key="uploads/a.jpg")
+    destroy("dev", session, project_dir=project, runner=runner, delete_data=True)
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_deploy_after_destroy_reuses_the_kept_bucket_and_offers_reconcile_again(
+    session: Any, project: Path
+) -> None:
+    runner = Runner(project)
+    bucket = deploy("dev", session, project_dir=project, runner=runner).bucket
+    destroy("dev", session, project_dir=project, runner=runner)
+    questions: list[str] = []
+
+    again = deploy(
+        "dev",
+        session,
+        project_dir=project,
+        runner=runner,
+        ask=lambda q: questions.append(q) or False,
+        existing_bucket=bucket,
+    )
+
+    assert again.bucket == bucket and not again.bucket_created_by_stack
+    assert len(questions) == 1  # the images in the kept bucket need indexing
+    assert [b["Name"] for b in session.client("s3").list_buckets()["Buckets"]] == [bucket]
+
+
+def test_failed_chalice_deploy_is_an_error(session: Any, project: Path) -> None:
+    with pytest.raises(DeployError, match="chalice deploy failed"):
+        deploy("dev", session, project_dir=project, runner=Runner(project, status=2))
+    # The resources and their names stay, so the next `make deploy` just retries Chalice.
+    env = _config(project)["stages"]["dev"]["environment_variables"]
+    assert env["IMAGES_TABLE"] == "image-metadata-dev"
+
+
+@pytest.mark.parametrize("stage", ["local", "staging"])
+def test_refuses_the_local_stage_and_unknown_stages(
+    session: Any, project: Path, stage: str
+) -> None:
+    with pytest.raises(DeployError):
+        deploy(stage, session, project_dir=project, runner=Runner(project))
+    assert session.client("cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_a_region_is_required(aws: None, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(project / "no-such-config"))
+    with pytest.raises(DeployError, match="region"):
+        deploy("dev", boto3.session.Session(), project_dir=project, runner=Runner(project))
+
+
+def test_write_stage_resources_touches_only_that_stage(project: Path) -> None:
+    before = _config(project)
+    write_stage_resources(project, "prod", StageResources("b-1", "t-1", True))
+    after = _config(project)
+    assert after["stages"]["prod"]["environment_variables"] == {
+        **before["stages"]["prod"]["environment_variables"],
+        "IMAGES_BUCKET": "b-1",
+        "IMAGES_TABLE": "t-1",
+    }
+    assert after["stages"]["dev"] == before["stages"]["dev"]
+    assert "b-1" in (project / ".chalice" / "policy-prod.json").read_text()
+    assert "b-1" not in (project / ".chalice" / "policy-dev.json").read_text()
+
+
+def test_the_chalice_command_runs_from_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `python -m ops.chalice_cli` must find the `ops` package: the runner's cwd.
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(
+        deploy_module.subprocess, "call", lambda argv, env, cwd: seen.update(cwd=cwd) or 0
+    )
+    assert deploy_module.run_command(["true"], {}) == 0
+    assert seen["cwd"] == ROOT and (ROOT / "ops" / "chalice_cli.py").exists()

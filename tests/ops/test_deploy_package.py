@@ -1,0 +1,187 @@
+"""What `make deploy` would upload, checked offline: `chalice package --pkg-format
+terraform --stage prod` (through ops.chalice_cli, as `make deploy` runs Chalice).
+
+One packaging run for the whole module (it downloads Linux wheels from PyPI,
+about 15 s with a warm pip cache); it runs on a copy of the project so the
+repository's `.chalice/deployments` cache is neither used nor written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.config import Config
+from chalice.deploy.packager import PipRunner
+
+import app as app_module
+from ops.chalice_cli import LAMBDA_RUNTIME, pin_runtime
+from ops.policy import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = "prod"
+MAX_ZIPPED = 50 * 1024 * 1024  # direct upload limit
+MAX_UNZIPPED = 250 * 1024 * 1024  # function code and layers, unzipped
+ELF_X86_64 = 0x3E
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    project = tmp_path_factory.mktemp("project")
+    shutil.copy2(ROOT / "app.py", project)
+    shutil.copy2(ROOT / "requirements.txt", project)
+    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=_no_caches)
+    (project / ".chalice").mkdir()
+    for path in (ROOT / ".chalice").glob("*.json"):
+        shutil.copy2(path, project / ".chalice")
+    out = tmp_path_factory.mktemp("package") / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # Packaging needs a region but no account: nothing here may reach AWS.
+    env.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    command = [sys.executable, "-m", "ops.chalice_cli", "--project-dir", str(project)]
+    command += ["package", "--pkg-format", "terraform", "--stage", STAGE, str(out)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Chalice only warns, and goes on, when it cannot get Linux builds of a dependency.
+    assert "Could not install dependencies" not in result.stdout + result.stderr, result.stdout
+    terraform = json.loads((out / "chalice.tf.json").read_text())
+    return {"terraform": terraform, "zip": out / "deployment.zip", "project": project}
+
+
+def _no_caches(directory: str, names: list[str]) -> list[str]:
+    return [n for n in names if n == "__pycache__" or n.endswith(".pyc")]
+
+
+def _resources(package: dict[str, Any], kind: str) -> dict[str, Any]:
+    return package["terraform"]["resource"].get(kind, {})
+
+
+def test_functions_run_the_pinned_runtime_with_their_memory_and_timeout(package: dict) -> None:
+    config = load_config(ROOT)
+    functions = _resources(package, "aws_lambda_function")
+    assert set(functions) == set(config["lambda_functions"])
+    env = config["stages"][STAGE]["environment_variables"]
+    for name, function in functions.items():
+        settings = config["lambda_functions"][name]
+        assert function["runtime"] == LAMBDA_RUNTIME, name
+        assert function["architectures"] == ["x86_64"], name
+        assert function["memory_size"] == settings["lambda_memory_size"], name
+        assert function["timeout"] == settings["lambda_timeout"], name
+        variables = function["environment"]["variables"]
+        assert variables["IMAGES_BUCKET"] == env["IMAGES_BUCKET"], name
+        assert variables["IMAGES_TABLE"] == env["IMAGES_TABLE"], name
+        assert variables["IMAGES_PREFIX"] == "uploads/", name
+
+
+def test_both_s3_notifications_are_filtered_to_the_prefix(package: dict) -> None:
+    bucket = load_config(ROOT)["stages"][STAGE]["environment_variables"]["IMAGES_BUCKET"]
+    (notification,) = _resources(package, "aws_s3_bucket_notification").values()
+    assert notification["bucket"] == bucket
+    targets = {
+        (tuple(n["events"]), n["lambda_function_arn"], n.get("filter_prefix"))
+        for n in notification["lambda_function"]
+    }
+    assert targets == {
+        (("s3:ObjectCreated:*",), "${aws_lambda_function.on_object_created.arn}", "uploads/"),
+        (("s3:ObjectRemoved:*",), "${aws_lambda_function.on_object_removed.arn}", "uploads/"),
+    }
+
+
+def test_every_route_is_in_the_api(package: dict) -> None:
+    swagger = json.loads(package["terraform"]["locals"]["chalice_api_swagger"])
+    routes = {path: set(methods) for path, methods in swagger["paths"].items()}
+    expected = {
+        path: {method.lower() for method in entries}
+        for path, entries in app_module.app.routes.items()
+    }
+    assert routes == expected
+    assert {"/images", "/images/download", "/summary"} <= set(routes)
+    assert "*/*" in swagger["x-amazon-apigateway-binary-media-types"]
+
+
+def test_every_role_gets_exactly_the_stage_policy(package: dict) -> None:
+    expected = json.loads((ROOT / ".chalice" / f"policy-{STAGE}.json").read_text())
+    policies = _resources(package, "aws_iam_role_policy")
+    assert len(policies) == len(_resources(package, "aws_lambda_function"))
+    for name, policy in policies.items():
+        assert json.loads(policy["policy"]) == expected, name
+    # No managed policy (AWSLambdaBasicExecutionRole & co.) sneaks in beside it.
+    assert not _resources(package, "aws_iam_role_policy_attachment")
+
+
+def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict) -> None:
+    path: Path = package["zip"]
+    assert path.stat().st_size < MAX_ZIPPED
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        names = {e.filename for e in entries}
+        assert sum(e.file_size for e in entries) < MAX_UNZIPPED
+        assert "app.py" in names and "chalicelib/catalog/catalog.py" in names
+        assert "chalicelib/extraction/extract.py" in names
+        assert not any(n.startswith(("tests/", "ops/", "devstack/", ".chalice/")) for n in names)
+        abi = f"cpython-{LAMBDA_RUNTIME.removeprefix('python').replace('.', '')}"
+        # Extension modules (PIL/_imaging...) and the libraries auditwheel
+        # bundled next to them (libjpeg, ...). pillow-heif is a test-only
+        # dependency (our HEIF reader parses the boxes itself): not shipped.
+        assert not any(n.startswith(("pillow_heif", "_pillow_heif")) for n in names)
+        for modules_prefix, libs_prefix in (("PIL/", "pillow.libs/"),):
+            modules = [n for n in names if n.startswith(modules_prefix) and n.endswith(".so")]
+            libraries = [n for n in names if n.startswith(libs_prefix) and ".so" in n]
+            assert modules and libraries, f"no Linux build of {modules_prefix}"
+            for name in modules:
+                assert name.endswith(f".{abi}-x86_64-linux-gnu.so"), name
+            for name in modules + libraries:
+                _assert_elf_x86_64(archive.read(name), name)
+        for dist in ("pillow",):
+            (wheel,) = [
+                n
+                for n in names
+                if n.lower().startswith(dist + "-") and n.endswith(".dist-info/WHEEL")
+            ]
+            tags = [line for line in archive.read(wheel).decode().splitlines() if "Tag:" in line]
+            assert tags and all("manylinux" in t and t.endswith("x86_64") for t in tags), tags
+            assert all(f"-{abi.replace('cpython-', 'cp')}-" in t for t in tags), tags
+
+
+def _assert_elf_x86_64(data: bytes, name: str) -> None:
+    assert data[:4] == b"\x7fELF", f"{name} is not an ELF shared object"
+    assert data[4] == 2 and data[5] == 1, f"{name} is not 64-bit little-endian"
+    (machine,) = struct.unpack_from("<H", data, 18)
+    assert machine == ELF_X86_64, f"{name} is built for machine {machine:#x}"
+
+
+def test_pinning_sets_the_runtime_and_asks_pip_for_its_wheels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Offline and in-process; monkeypatch restores Chalice afterwards.
+    monkeypatch.setattr(Config, "lambda_python_version", Config.lambda_python_version)
+    monkeypatch.setattr(PipRunner, "_execute", PipRunner._execute)
+    pin_runtime()
+    calls: list[list[str]] = []
+
+    class Pip:
+        def main(self, args: list[str], env_vars: Any = None, shim: Any = None) -> tuple:
+            calls.append(args)
+            return 0, b"", b""
+
+    PipRunner(Pip()).download_manylinux_wheels("cp312", ["pillow==13.0.0"], "/nowhere")
+    PipRunner(Pip()).download_sdists(["pillow==13.0.0"], "/nowhere")
+
+    assert Config.create().lambda_python_version == LAMBDA_RUNTIME
+    assert calls[0][:3] == ["download", "--python-version", "3.12"]
+    assert "--abi" in calls[0] and "pillow==13.0.0" in calls[0]
+    assert "--python-version" not in calls[1]  # sdists are not for a platform
