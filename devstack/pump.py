@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger("devstack.pump")
@@ -56,6 +57,7 @@ class EventPump:
         queue_url: str,
         on_created: Callable[[dict, Any], Any],
         on_removed: Callable[[dict, Any], Any],
+        workers: int = 1,
     ) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
@@ -65,6 +67,9 @@ class EventPump:
         self._assigned: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
+        # Events are independent (the catalog orders them by sequencer), so a
+        # batch is handled by several workers at once, as Lambda would scale out.
+        self._pool = ThreadPoolExecutor(workers, "event-worker") if workers > 1 else None
 
     def start(self) -> None:
         self._thread.start()
@@ -72,6 +77,8 @@ class EventPump:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -90,14 +97,24 @@ class EventPump:
             AttributeNames=["ApproximateReceiveCount"],
         )
         messages = response.get("Messages", [])
-        for message in messages:
-            sequencer = self._assigned.setdefault(message["MessageId"], self._clock.next())
-            if self._handle(message, sequencer):
-                self._sqs.delete_message(
-                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-                self._assigned.pop(message["MessageId"], None)
+        # Sequencers in arrival order, before any worker starts.
+        sequencers = [
+            self._assigned.setdefault(message["MessageId"], self._clock.next())
+            for message in messages
+        ]
+        if self._pool is None or len(messages) < 2:
+            for message, sequencer in zip(messages, sequencers, strict=True):
+                self._settle(message, sequencer)
+        else:
+            list(self._pool.map(self._settle, messages, sequencers))
         return len(messages)
+
+    def _settle(self, message: dict, sequencer: str) -> None:
+        if self._handle(message, sequencer):
+            self._sqs.delete_message(
+                QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
+            self._assigned.pop(message["MessageId"], None)
 
     def _handle(self, message: dict, sequencer: str) -> bool:
         """True when the message is done with (handled, or not an object event)."""

@@ -11,123 +11,27 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import boto3
 import pytest
 import requests
 from images import animated_gif, image_bytes, jpeg_with_exif, noisy_jpeg, png_with_alpha
-
-ROOT = Path(__file__).resolve().parents[2]
-BUCKET = "images-local"  # the `local` stage in .chalice/config.json
-STARTUP_SECONDS = 60
-EVENT_SECONDS = 20
+from stackrunner import (
+    BUCKET,
+    ROOT,
+    Stack,
+    free_port,
+    port_open,
+    running_stack,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-@dataclass
-class Stack:
-    process: subprocess.Popen
-    api: str
-    api_port: int
-    aws_port: int
-    s3: object
-
-    def url(self, path: str, key: str) -> str:
-        return f"{self.api}{path}?s3objectkey={quote(key, safe='/')}"
-
-    def wait_for_record(self, key: str, etag: str | None = None) -> dict:
-        deadline = time.monotonic() + EVENT_SECONDS
-        while time.monotonic() < deadline:
-            response = requests.get(self.url("/images", key), timeout=5)
-            if response.status_code == 200 and etag in (None, response.json()["etag"]):
-                return response.json()
-            time.sleep(0.2)
-        raise AssertionError(f"no record for {key} after {EVENT_SECONDS}s")
-
-    def wait_until_gone(self, key: str) -> None:
-        deadline = time.monotonic() + EVENT_SECONDS
-        while time.monotonic() < deadline:
-            if requests.get(self.url("/images", key), timeout=5).status_code == 404:
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"record for {key} still there after {EVENT_SECONDS}s")
-
-
-@contextmanager
-def running_stack(log_dir: Path, **overrides: str) -> Iterator[Stack]:
-    """`python -m devstack` as a user starts it, in its own process group; always stopped."""
-    api_port, aws_port = free_port(), free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "IMAGES_"))  # exactly what a fresh shell has
-    }
-    env.update(PORT=str(api_port), LOCAL_AWS_PORT=str(aws_port), DEVSTACK_NO_AUTORELOAD="1")
-    env.update(overrides)
-    log_path = log_dir / "devstack.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devstack"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        api = f"http://127.0.0.1:{api_port}"
-        try:
-            deadline = time.monotonic() + STARTUP_SECONDS
-            while True:
-                assert process.poll() is None, f"devstack exited:\n{log_path.read_text()}"
-                assert time.monotonic() < deadline, f"devstack not up:\n{log_path.read_text()}"
-                try:
-                    if requests.get(f"{api}/summary", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.3)
-            endpoint = env.get("AWS_ENDPOINT_URL", f"http://127.0.0.1:{aws_port}")
-            yield Stack(process, api, api_port, aws_port, s3_client(endpoint))
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-
-
-def s3_client(endpoint: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+__all__ = ["running_stack"]  # tests/service/test_openapi.py starts its stack through here
 
 
 @pytest.fixture(scope="module")
