@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalog.catalog import Catalog
+from chalicelib.catalog.catalog import UNREAD, Catalog, Entry
 from chalicelib.extraction.extract import extract_metadata
 from chalicelib.keys import extension_of, is_image_key
 from chalicelib.s3file import ObjectChangedError, ObjectInfo, S3RangeFile
@@ -88,10 +88,11 @@ class Ingestor:
         if not self._concerns_us(event):
             return Outcome(event.key, "ignored")
         # Cheap early exit for duplicates and stragglers: no S3 read at all.
+        # The entry read here is the one the write checks (read once per event).
         entry = self._catalog.entry(event.key)
         if event.sequencer and entry and entry.sequencer >= event.sequencer:
             return Outcome(event.key, "stale")
-        return self._extract_and_store(event.key, event.etag, event.sequencer)
+        return self._extract_and_store(event.key, event.etag, event.sequencer, seen=entry)
 
     def object_removed(self, event: ObjectEvent) -> Outcome:
         if not self._concerns_us(event):
@@ -114,7 +115,12 @@ class Ingestor:
         return Outcome(key, "deleted" if deleted else "stale")
 
     def _extract_and_store(
-        self, key: str, etag: str | None, sequencer: str, if_revision: int | None = None
+        self,
+        key: str,
+        etag: str | None,
+        sequencer: str,
+        if_revision: int | None = None,
+        seen: Entry | None = UNREAD,
     ) -> Outcome:
         try:
             reader = S3RangeFile(self._s3, self._bucket, key, if_match=etag)
@@ -125,7 +131,7 @@ class Ingestor:
             # Overwritten or deleted since: the newer event decides.
             return Outcome(key, "superseded")
         record = build_record(key, reader.info, metadata, self._clock())
-        stored = self._catalog.put(record, sequencer, if_revision)
+        stored = self._catalog.put(record, sequencer, if_revision, seen)
         return Outcome(
             key,
             "stored" if stored else "stale",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,9 +24,10 @@ from chalicelib.catalog.layout import (
     encode,
     image_pk,
     public_record,
+    record_attributes,
     shard_of,
 )
-from chalicelib.catalog.records import STATUS_OK, to_dynamo
+from chalicelib.catalog.records import STATUS_OK
 from chalicelib.catalog.summary import build_summary, counter_changes, merge_shards
 
 MAX_ATTEMPTS = 8
@@ -39,6 +40,11 @@ class Entry:
     revision: int
     sequencer: str
     record: dict[str, Any] | None
+    # The item as read, so that a write right after needs no second read.
+    item: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+UNREAD: Any = object()  # `put`/`delete` were not given what `entry()` returned
 
 
 class CatalogBusyError(Exception):
@@ -162,15 +168,23 @@ class Catalog:
         return page, frontier
 
     # --- writes ---------------------------------------------------------
-    def put(self, record: dict[str, Any], sequencer: str, if_revision: int | None = None) -> bool:
+    def put(
+        self,
+        record: dict[str, Any],
+        sequencer: str,
+        if_revision: int | None = None,
+        seen: Entry | None = UNREAD,
+    ) -> bool:
         """Store `record` unless a newer (or the same) event was applied already.
 
         An empty sequencer (a hand-made event, a reconcile) is applied in
         arrival order. With `if_revision`, the write happens only if the key
-        is still at that revision (0: no entry at all). Returns False when
-        nothing changed.
+        is still at that revision (0: no entry at all). `seen` is what
+        `entry()` returned just before (None: nothing), which saves reading
+        the item again; if it changed since, the write notices and re-reads.
+        Returns False when nothing changed.
         """
-        return self._apply(record["s3objectkey"], sequencer, record, if_revision)
+        return self._apply(record["s3objectkey"], sequencer, record, if_revision, seen)
 
     def delete(self, key: str, sequencer: str, if_revision: int | None = None) -> bool:
         """Replace the record of `key` by a tombstone, on the same terms as `put`."""
@@ -182,9 +196,13 @@ class Catalog:
         sequencer: str,
         record: dict[str, Any] | None,
         if_revision: int | None,
+        seen: Entry | None = UNREAD,
     ) -> bool:
         for attempt in range(MAX_ATTEMPTS):
-            current = self._get_item(key, consistent=True)
+            if attempt == 0 and seen is not UNREAD:
+                current = seen.item if seen is not None else None
+            else:
+                current = self._get_item(key, consistent=True)
             if current and sequencer and current.get("sequencer", "") >= sequencer:
                 return False
             revision = int(current["revision"]) if current else 0
@@ -219,7 +237,7 @@ class Catalog:
                 expires_at=int(time.time()) + self._tombstone_ttl,
             )
         else:
-            item.update(to_dynamo(record))
+            item.update(record_attributes(record))
             item["list_shard"] = str(shard)
             if record["status"] == STATUS_OK:
                 item["size_shard"] = str(shard)
@@ -271,4 +289,4 @@ class Catalog:
 
 def _entry(item: dict[str, Any]) -> Entry:
     record = None if item.get("status") == STATUS_DELETED else public_record(item)
-    return Entry(int(item["revision"]), item.get("sequencer", ""), record)
+    return Entry(int(item["revision"]), item.get("sequencer", ""), record, item)

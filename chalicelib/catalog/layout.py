@@ -1,7 +1,11 @@
 """The catalog's DynamoDB layout: one table, its indexes, and how items are keyed.
 
 - `image#<key>`: the record, with the event `sequencer` that wrote it and a
-  `revision` used for optimistic locking. A delete leaves a tombstone
+  `revision` used for optimistic locking. The record's fields are packed into
+  one compressed binary attribute, `doc` (see `compact`); the few that
+  indexes, projections and filters use (`s3objectkey`, `size`, `format`,
+  `width`, `height`, `status`) are plain attributes too. Items written before
+  `doc` existed (every field a plain attribute) read the same. A delete leaves a tombstone
   (`status` = `deleted`, `expires_at` for DynamoDB TTL) so a late, older
   create event cannot bring the image back.
 - `counters#<n>`: images and bytes per format and records per status, in N
@@ -22,12 +26,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from chalicelib.catalog.records import from_dynamo
+from chalicelib.catalog.compact import pack, unpack
+from chalicelib.catalog.records import from_dynamo, normalize, to_dynamo
 
 SIZE_INDEX = "by_size"
 LIST_INDEX = "by_key"
 STATUS_DELETED = "deleted"
-INTERNAL_FIELDS = ("pk", "sequencer", "revision", "size_shard", "list_shard", "expires_at")
+INTERNAL_FIELDS = ("pk", "sequencer", "revision", "size_shard", "list_shard", "expires_at", "doc")
+# Plain attributes besides `doc`: index keys, the by_size projection, the listing filter.
+INDEXED_FIELDS = ("s3objectkey", "size", "format", "width", "height", "status")
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -116,8 +123,21 @@ def counter_update(
     }
 
 
+def record_attributes(record: dict[str, Any]) -> dict[str, Any]:
+    """The stored attributes of a record (without the catalog's own fields)."""
+    plain = {k: record[k] for k in INDEXED_FIELDS if record.get(k) is not None}
+    fields = normalize({k: v for k, v in record.items() if k != "s3objectkey"})
+    return {**to_dynamo(plain), "doc": pack(fields)}
+
+
 def public_record(item: dict[str, Any]) -> dict[str, Any]:
-    """A stored item as the API returns it: internal fields dropped, numbers as JSON."""
+    """A stored item as the API returns it: internal fields dropped, numbers as JSON.
+
+    Index items projected without `doc` (by_size) give their plain attributes.
+    """
+    doc = item.get("doc")
+    if doc is not None:
+        return {"s3objectkey": item["s3objectkey"], **unpack(getattr(doc, "value", doc))}
     return {k: from_dynamo(v) for k, v in item.items() if k not in INTERNAL_FIELDS}
 
 

@@ -37,6 +37,11 @@ def from_dynamo(value: Any) -> Any:
     return value
 
 
+def normalize(value: Any) -> Any:
+    """A JSON-like value exactly as it reads back from DynamoDB (300.0 -> 300, NaN -> None)."""
+    return from_dynamo(to_dynamo(value))
+
+
 def record_etag(record: dict[str, Any]) -> str:
     """A strong HTTP entity tag for a record: changes whenever any field does."""
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
