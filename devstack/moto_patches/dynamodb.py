@@ -1,20 +1,12 @@
-"""Constant-cost DynamoDB in the local emulator: three small, in-process patches of moto.
+"""DynamoDB at constant cost: transactions, index queries and scans that do not walk the table.
 
-Stock moto (5.x) makes the local stack slow down linearly with the catalog:
-- `TransactWriteItems` deep-copies every table it touches before writing, so
-  that it can roll back; each event's transaction copies the whole catalog.
-- `Query` walks and sorts every item of the table to answer an index query,
-  even with `Limit=1`; `Scan` sorts the whole table for every page.
-- Writes are not serialized: moto's threaded server can interleave two
-  conditional writes or transactions on the same item, which DynamoDB never does.
-
-`install()` (called by the emulator process only, never in Lambda or tests'
-in-process moto) keeps moto's own code for everything and changes only what it
-is given: transactions snapshot just the items they touch; queries and scans
-are handed the few items the answer can contain (from sorted per-partition
-lists kept up to date on every write) instead of the whole table; writes take
-one lock. The upstream proposal is in docs/moto-upstream.md. tests/devstack/
-test_moto_patches.py fails if a moto upgrade makes any of this stop working.
+Stock moto deep-copies every table a `TransactWriteItems` touches (to roll
+back), and answers an index `Query` (even with `Limit=1`) or a `Scan` page by
+walking and sorting every item. Here transactions snapshot only the items
+they touch; queries and scans are handed just the items their page can hold,
+from sorted per-partition lists kept current on every write; moto's own code
+does everything else. Writes also take one lock: DynamoDB never interleaves
+two conditional writes or transactions, moto's threaded server can.
 """
 
 from __future__ import annotations
@@ -30,43 +22,33 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
 
+from devstack.moto_patches.patching import Patches
+
 _lock = threading.RLock()
 _local = threading.local()
 _STATE = "_devstack_sorted"  # attribute on each Table holding its sorted lists
-_installed: dict[str, Callable[..., Any]] = {}
+patches = Patches()
 
 
 def install() -> None:
-    """Patch moto in this process (idempotent); `uninstall()` undoes it (tests)."""
-    if _installed:
-        return
-    replacements = {
-        (DynamoDBBackend, "transact_write_items"): _transact_write_items,
-        (DynamoDBBackend, "put_item"): _locked(DynamoDBBackend.put_item),
-        (DynamoDBBackend, "update_item"): _locked(DynamoDBBackend.update_item, resync=True),
-        (DynamoDBBackend, "delete_item"): _locked(DynamoDBBackend.delete_item),
-        (Table, "put_item"): _table_put_item,
-        (Table, "delete_item"): _table_delete_item,
-        (Table, "query"): _query,
-        (Table, "scan"): _scan,
-        (Table, "all_items"): _all_items,
-    }
-    for (owner, name), replacement in replacements.items():
-        _installed[f"{owner.__name__}.{name}"] = getattr(owner, name)
-        setattr(owner, name, replacement)
-    backend_module.copy = _CopyShim()  # type: ignore[assignment]
+    patches.apply(
+        {
+            (DynamoDBBackend, "transact_write_items"): _transact_write_items,
+            (DynamoDBBackend, "put_item"): _locked(DynamoDBBackend.put_item),
+            (DynamoDBBackend, "update_item"): _locked(DynamoDBBackend.update_item, resync=True),
+            (DynamoDBBackend, "delete_item"): _locked(DynamoDBBackend.delete_item),
+            (Table, "put_item"): _table_put_item,
+            (Table, "delete_item"): _table_delete_item,
+            (Table, "query"): _query,
+            (Table, "scan"): _scan,
+            (Table, "all_items"): _all_items,
+            (backend_module, "copy"): _CopyShim(),
+        }
+    )
 
 
-def uninstall() -> None:
-    for qualified, original in _installed.items():
-        owner, name = qualified.split(".")
-        setattr(DynamoDBBackend if owner == "DynamoDBBackend" else Table, name, original)
-    _installed.clear()
-    backend_module.copy = copy
-
-
-def _original(qualified: str) -> Callable[..., Any]:
-    return _installed[qualified]
+def _original(owner: Any, name: str) -> Callable[..., Any]:
+    return patches.original(owner, name)
 
 
 # --- transactions: roll back only what was touched --------------------------
@@ -88,7 +70,7 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         saved = list(_snapshot(self, transact_items))
         _local.in_transaction = True
         try:
-            _original("DynamoDBBackend.transact_write_items")(self, transact_items)
+            _original(DynamoDBBackend, "transact_write_items")(self, transact_items)
         except BaseException:
             for table, hash_key, range_key, item in saved:
                 _put_back(table, hash_key, range_key, item)
@@ -115,7 +97,7 @@ def _snapshot(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) ->
 
 def _put_back(table: Table, hash_key: DynamoType, range_key: Any, item: Item | None) -> None:
     if item is None:
-        _original("Table.delete_item")(table, hash_key, range_key)
+        _original(Table, "delete_item")(table, hash_key, range_key)
     elif range_key is not None:
         table.items[hash_key][range_key] = item
     else:
@@ -138,14 +120,14 @@ def _locked(original: Callable[..., Any], resync: bool = False) -> Callable[...,
 
 def _table_put_item(self: Table, *args: Any, **kwargs: Any) -> Item:
     with _lock:
-        item = _original("Table.put_item")(self, *args, **kwargs)
+        item = _original(Table, "put_item")(self, *args, **kwargs)
         _resync(self, item.hash_key, item.range_key)
         return item
 
 
 def _table_delete_item(self: Table, hash_key: DynamoType, range_key: Any) -> Item | None:
     with _lock:
-        item = _original("Table.delete_item")(self, hash_key, range_key)
+        item = _original(Table, "delete_item")(self, hash_key, range_key)
         _resync(self, hash_key, range_key)
         return item
 
@@ -211,7 +193,7 @@ def _view(table: Table, index_name: str | None) -> _Sorted | None:
         if len(hashes) != 1 or len(ranges) != 1:
             return None  # multi-attribute or hash-only indexes: moto's own code
         view = _Sorted(hashes[0], ranges[0])
-    for item in _original("Table.all_items")(table):
+    for item in _original(Table, "all_items")(table):
         view.set(_table_key(table, item), view.entry_of(table, item))
     views[index_name] = view
     return view
@@ -234,7 +216,7 @@ def _all_items(self: Table) -> list[Item]:
     override = getattr(_local, "items", None)
     if override is not None and override[0] is self:
         return override[1]
-    return _original("Table.all_items")(self)
+    return _original(Table, "all_items")(self)
 
 
 def _with_items(table: Table, items: list[Item] | None, run: Callable[[], Any]) -> Any:
@@ -281,7 +263,7 @@ def _query(
                     exclusive_start_key,
                     scan_index_forward,
                 )
-    original = _original("Table.query")
+    original = _original(Table, "query")
     return _with_items(
         self,
         items,
@@ -401,7 +383,7 @@ def _scan(
                 lo = bisect.bisect_right(entries, at, key=_order)
             keys = (entries[i][2] for i in range(lo, len(entries)))
             items = _take(self, keys, limit, lambda item: item.is_within_segment(segments))
-    original = _original("Table.scan")
+    original = _original(Table, "scan")
     return _with_items(
         self, items, lambda: original(self, filters, limit, exclusive_start_key, *args, **kwargs)
     )

@@ -1,21 +1,21 @@
-"""The emulator's moto patches: same answers as stock moto, without walking the table.
+"""The emulator's moto patches: same answers as stock moto, without walking the table or queue.
 
-Each test fails if a moto upgrade makes a patch stop applying: the "poison"
-item makes any whole-table walk or whole-table copy raise, so the constant-cost
-paths are checked structurally, not by timing.
+Each test fails if a moto upgrade makes a patch stop applying: a "poison" item
+or message makes any whole-table walk, whole-table copy or whole-queue walk
+raise, so the constant-cost paths are checked structurally, not by timing.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from decimal import Decimal
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.sqs.models import Message, sqs_backends
 
 from chalicelib.catalog.layout import LIST_INDEX, SIZE_INDEX, table_definition
 from devstack import moto_patches
@@ -279,9 +279,98 @@ def test_a_rolled_back_new_item_disappears_from_the_index(client) -> None:
 
 
 def test_uninstall_restores_stock_moto(aws) -> None:
-    moto_patches.install()
-    moto_patches.uninstall()
     from moto.dynamodb.models.table import Table
+    from moto.sqs.models import Queue
 
-    assert Table.query.__module__.startswith("moto.")
-    assert Decimal(1)  # keep the import used
+    stock = (Table.query, Queue.delete_message)
+    moto_patches.install()
+    assert (Table.query, Queue.delete_message) != stock
+    moto_patches.uninstall()
+    assert (Table.query, Queue.delete_message) == stock
+
+
+class PoisonMessage(Message):
+    """A queued message that raises when anything walks over it."""
+
+    __module__ = "moto.sqs.models"  # moto's model metaclass wants a moto module name
+
+    def __init__(self) -> None:
+        self.receipt_handle, self._old_receipt_handles = None, []
+
+    @property
+    def visible(self) -> bool:  # type: ignore[override]
+        raise AssertionError("a whole-queue walk touched the last message")
+
+    delayed = visible
+
+    def had_receipt_handle(self, receipt_handle: str) -> bool:
+        raise AssertionError("a whole-queue walk touched the last message")
+
+
+@pytest.fixture
+def queue(aws) -> Iterator:
+    moto_patches.install()
+    try:
+        sqs = boto3.client("sqs")
+        yield sqs, sqs.create_queue(QueueName="backlog")["QueueUrl"]
+    finally:
+        moto_patches.uninstall()
+
+
+def test_a_backlog_drains_exactly_once_oldest_first(queue) -> None:
+    sqs, url = queue
+    for start in range(0, 300, 10):
+        entries = [{"Id": str(i), "MessageBody": str(i)} for i in range(start, start + 10)]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    seen = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+        messages = batch.get("Messages", [])
+        if not messages:
+            break
+        seen += [int(m["Body"]) for m in messages]
+        for message in messages[::2]:  # delete some one by one, the rest in a batch
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        rest = [{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in messages[1::2]]
+        sqs.delete_message_batch(QueueUrl=url, Entries=rest)
+    assert seen == list(range(300))
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_send_receive_and_delete_never_walk_the_backlog(queue) -> None:
+    sqs, url = queue
+    for i in range(30):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    sqs_backends["123456789012"]["us-east-1"].queues["backlog"]._messages.append(PoisonMessage())
+
+    sqs.send_message(QueueUrl=url, MessageBody="one more")
+    for _ in range(2):
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert len(batch) == 10
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_requests_find_their_service_once_per_host(aws, monkeypatch) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    moto_patches.install()
+    try:
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        calls = []
+        original = moto_patches.routing.patches.original(
+            DomainDispatcherApplication, "get_backend_for_host"
+        )
+        monkeypatch.setattr(
+            moto_patches.routing.patches,
+            "original",
+            lambda owner, name: lambda self, host: calls.append(host) or original(self, host),
+        )
+        moto_patches.routing._known.clear()
+        for _ in range(3):
+            assert dispatcher.get_backend_for_host("s3.amazonaws.com") == "s3"
+        assert calls == ["s3.amazonaws.com"]
+    finally:
+        moto_patches.uninstall()

@@ -1,0 +1,37 @@
+"""In-process patches of moto for the local stack's emulator, so it stays fast at 100,000 images.
+
+Stock moto (5.x) makes the local stack slow down with its contents: every
+event's DynamoDB transaction copies the whole table, index queries and scans
+sort the whole table, and every SQS receive or delete walks the whole queue.
+Each module here changes only those code paths and leaves the answers to
+moto's own code:
+
+- `dynamodb`: transactions snapshot only the items they touch; index queries
+  and scans are handed only the items their page can hold; writes serialized.
+- `sqs`: receive looks at the head of the queue, delete at the in-flight
+  messages, the retention check reads one attribute.
+- `routing`: which service a request is for is worked out once per host.
+
+`install()` runs in the emulator process only (`python -m devstack.emulator`),
+never in Lambda nor in the tests' in-process moto. tests/devstack/
+test_moto_patches.py fails if a moto upgrade makes any patch stop applying or
+change an answer; docs/moto-upstream.md is the proposal to fix this upstream.
+"""
+
+from __future__ import annotations
+
+from devstack.moto_patches import dynamodb, routing, sqs
+
+_MODULES = (dynamodb, sqs, routing)
+
+
+def install() -> None:
+    """Patch moto in this process (idempotent)."""
+    for module in _MODULES:
+        module.install()
+
+
+def uninstall() -> None:
+    """Stock moto again (for tests)."""
+    for module in reversed(_MODULES):
+        module.patches.undo()
