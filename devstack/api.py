@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # The app's middleware logs each request as one JSON line; this is the other.
     ChaliceRequestHandler.log_request = lambda self, *args: None  # type: ignore[method-assign]
+    # http.server sends headers and body separately: without TCP_NODELAY every
+    # keep-alive response waits ~40 ms for the client's delayed ACK.
+    ChaliceRequestHandler.disable_nagle_algorithm = True
     factory = CLIFactory(project_dir=str(PROJECT_DIR))
     config = factory.create_config_obj(chalice_stage_name=args.stage)
     try:

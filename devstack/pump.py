@@ -18,6 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 log = logging.getLogger("devstack.pump")
 
 MAX_RECEIVES = 5  # then the event is dropped, as a dead-letter queue would take it
@@ -84,7 +86,11 @@ class EventPump:
         while not self._stop.is_set():
             try:
                 self.poll_once(wait_seconds=1)
-            except Exception:  # keep pumping; the emulator may be restarting
+            except (BotoCoreError, ClientError) as error:  # the emulator may be restarting
+                if self._stop.wait(0.5):
+                    return  # stopping: the emulator may already be gone
+                log.warning("event pump: receiving failed (%s); retrying", error)
+            except Exception:  # keep pumping
                 log.exception("event pump: receiving failed")
                 self._stop.wait(1)
 

@@ -95,9 +95,9 @@ def main() -> int:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-        children.stop(running.api)
         if running.pump is not None:
-            running.pump.stop()
+            running.pump.stop()  # first: its handlers may still be writing to the emulator
+        children.stop(running.api)
         children.stop(running.emulator)
         if stopped:
             print("\ndevstack: stopped", flush=True)
