@@ -2,7 +2,9 @@
 
 Runs the same reconcile as the `reconcile` Lambda function, from your
 machine and without Lambda's 15-minute limit, against the stage's bucket and
-table (the local stack by default: start `make dev` first).
+table. The default stage, `local`, is the stack `make dev` runs: its endpoint,
+credentials and region come from the state file it writes in its data folder
+(DATA_DIR), whatever ports it uses.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import argparse
 import json
 import os
 import sys
-import time
 from dataclasses import asdict
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.dependencies import Dependencies
 from chalicelib.reconcile import reconcile
 from chalicelib.settings import Settings
+from devstack import state
+from devstack.progress import PhaseProgress
 from devstack.stages import stage_environment
 
 
@@ -31,50 +36,34 @@ def main(argv: list[str] | None = None) -> int:
 
     env = stage_environment(args.stage)
     if args.stage == "local" and not os.environ.get("AWS_ENDPOINT_URL"):
-        # The emulator `make dev` runs; it takes any credentials.
-        port = os.environ.get("LOCAL_AWS_PORT", "4566")
-        env.update(
-            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
+        try:
+            env.update(state.find().aws_environment())
+        except state.NoStackError as error:
+            print(f"reconcile: {error}", file=sys.stderr)
+            return 2
     if args.profile:
         env["AWS_PROFILE"] = args.profile
     if args.region:
         env["AWS_DEFAULT_REGION"] = args.region
     os.environ.update(env)
 
-    report = reconcile(
-        Dependencies(Settings.from_env()),
-        start_after=args.start_after,
-        force=args.force,
-        progress=_progress_printer() if sys.stderr.isatty() else lambda phase, done: None,
-    )
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    progress = PhaseProgress(sys.stderr, label="reconcile: ")
+    try:
+        report = reconcile(
+            Dependencies(Settings.from_env()),
+            start_after=args.start_after,
+            force=args.force,
+            progress=progress,
+        )
+    except (BotoCoreError, ClientError) as error:
+        progress.close()
+        print(f"reconcile: {error}", file=sys.stderr)
+        return 1
+    progress.close()  # each pass's final count
     print(json.dumps({**asdict(report), "complete": report.complete}, indent=2))
     if report.resume_after:
         print(f"stopped early: resume with --start-after {report.resume_after!r}", file=sys.stderr)
     return 0 if report.complete else 3
-
-
-def _progress_printer():
-    state = {"phase": "", "started": 0.0, "drawn": 0.0}
-
-    def show(phase: str, done: int) -> None:
-        now = time.monotonic()
-        if phase != state["phase"]:  # each pass counts from zero on its own line
-            if state["phase"]:
-                print(file=sys.stderr)
-            state.update(phase=phase, started=now, drawn=0.0)
-        if now - state["drawn"] >= 0.2:  # redraw at most 5 times a second
-            state["drawn"] = now
-            elapsed = now - state["started"]
-            rate = f"  ({done / elapsed:,.0f}/s)" if elapsed >= 1 else ""
-            print(f"\r{phase:>8}: {done:>9,d}{rate}", end="", file=sys.stderr)
-
-    return show
 
 
 if __name__ == "__main__":

@@ -20,12 +20,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import boto3
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "images-local"  # the `local` stage in .chalice/config.json
 STARTUP_SECONDS = 90
 EVENT_SECONDS = 20
+MAX_UPLOAD_BYTES = 2_000_000  # the shared stack's, small enough for a test to go over it
 
 
 def free_port() -> int:
@@ -90,6 +92,9 @@ class Stack:
         raise AssertionError(f"record for {key} still there after {EVENT_SECONDS}s")
 
 
+_shared: dict[str, Stack] = {}
+
+
 @contextmanager
 def running_stack(log_dir: Path, data_dir: Path | None = None, **overrides: str) -> Iterator[Stack]:
     """`python -m devstack` as a user starts it; returns once the API answers."""
@@ -123,6 +128,16 @@ def running_stack(log_dir: Path, data_dir: Path | None = None, **overrides: str)
             yield Stack(process, api, api_port, aws_port, data_dir, log_path, s3_client(endpoint))
         finally:
             stop(process)
+
+
+def shared_stack(request: pytest.FixtureRequest) -> Stack:
+    """One stack for all the tests that can share it, started once, stopped at the end."""
+    if "stack" not in _shared:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("devstack")
+        context = running_stack(folder, IMAGES_MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES))
+        _shared["stack"] = context.__enter__()
+        request.config.add_cleanup(lambda: context.__exit__(None, None, None))
+    return _shared["stack"]
 
 
 def stop(process: subprocess.Popen) -> None:

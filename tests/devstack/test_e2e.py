@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -26,18 +25,21 @@ from stackrunner import (
     ROOT,
     Stack,
     free_port,
+    fresh_environment,
     port_open,
     running_stack,
+    shared_stack,
 )
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack(request: pytest.FixtureRequest) -> Stack:
+    return shared_stack(request)
+
+
 __all__ = ["running_stack"]  # tests/service/test_openapi.py starts its stack through here
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("devstack")) as running:
-        yield running
 
 
 def curl_download(url: str, target: Path, follow: bool = False) -> int:
@@ -159,11 +161,11 @@ def test_reconcile_command_repairs_the_local_stack(stack: Stack) -> None:
     dynamodb.delete_item(TableName="image-metadata-local", Key={"pk": {"S": "counters#0"}})
     assert requests.get(f"{stack.api}/summary", timeout=10).json()["total_images"] == 0
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IMAGES_"))}
+    # No port, credentials or region given: the stack's state file says where it is.
     result = subprocess.run(
         [sys.executable, "-m", "ops.reconcile", "--stage", "local"],
         cwd=ROOT,
-        env={**env, "LOCAL_AWS_PORT": str(stack.aws_port)},
+        env=fresh_environment(DATA_DIR=str(stack.data_dir)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -172,6 +174,22 @@ def test_reconcile_command_repairs_the_local_stack(stack: Stack) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["counters_rebuilt"] == [0]
     assert requests.get(f"{stack.api}/summary", timeout=10).json() == before
+    listed = stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["KeyCount"]
+    assert f"reconcile: objects: {listed}" in result.stderr.splitlines()  # the final count
+
+
+def test_reconcile_says_in_one_line_when_no_stack_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ops.reconcile"],
+        cwd=ROOT,
+        env=fresh_environment(DATA_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr == "reconcile: no local stack is running: start it with `make dev`\n"
 
 
 def test_user_errors_are_clean_json(stack: Stack) -> None:
@@ -194,8 +212,11 @@ def test_sigterm_stops_everything(tmp_path: Path) -> None:
             port_open(stack.api_port) or port_open(stack.aws_port)
         ):
             time.sleep(0.2)
-        assert not port_open(stack.api_port), "chalice local still listening"
+        assert not port_open(stack.api_port), "the API still listening"
         assert not port_open(stack.aws_port), "emulator still listening"
+        after_banner = stack.log().split("Press Ctrl-C to stop.\n")[1].splitlines()
+        assert after_banner[-1] == "devstack: stopped"  # one line once all has stopped
+        assert all(line.endswith("}") for line in after_banner[:-1] if line), after_banner
 
 
 def test_an_existing_endpoint_is_used_instead_of_starting_an_emulator(tmp_path: Path) -> None:
