@@ -6,10 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint install system-tools clean deploy destroy reconcile
+.PHONY: dev upload test lint install system-tools clean deploy destroy reconcile
 
 dev: $(STAMP)  ## run the whole service locally (emulator, event pump, chalice local)
 	exec $(BIN)/python -m devstack
+
+# Upload to the running `make dev` stack: make upload FILES="photo.jpg 'my photo.jpg'"
+upload: $(STAMP)
+	@$(BIN)/python -m devstack upload $(FILES)
 
 test: $(STAMP) system-tools  ## lint, then the whole test suite (unit, app, end-to-end)
 	$(BIN)/ruff check .
