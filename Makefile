@@ -1,26 +1,31 @@
 # The two commands a user needs: `make dev` and `make test`.
-# Both create .venv and install what they need on first use.
+# Both create .venv on first use. `make dev` installs only what running the
+# stack needs (requirements-local.txt: the Lambda runtime's packages, Chalice,
+# moto); `make test` adds the test and lint tools (requirements-dev.txt).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+sum     = $(shell cat $(1) | cksum | cut -d' ' -f1)
+STACK_STAMP := $(VENV)/.stack-$(call sum,requirements.txt requirements-local.txt)
+DEV_STAMP   := $(VENV)/.dev-$(call sum,requirements.txt requirements-local.txt requirements-dev.txt)
 
 .PHONY: dev upload test lint install system-tools clean deploy destroy reconcile
 
-dev: $(STAMP)  ## run the whole service locally (emulator, event pump, chalice local)
-	exec $(BIN)/python -m devstack
+# PORT, LOCAL_AWS_PORT, DATA_DIR, RESET=1, RELOAD=1, WORKERS: see devstack/stack.py.
+dev: $(STACK_STAMP)  ## run the whole service locally (emulator, event pump, API); Ctrl-C stops it
+	@exec $(BIN)/python -m devstack
 
 # Upload to the running `make dev` stack: make upload FILES="photo.jpg 'my photo.jpg'"
-upload: $(STAMP)
+upload: $(STACK_STAMP)
 	@$(BIN)/python -m devstack upload $(FILES)
 
-test: $(STAMP) system-tools  ## lint, then the whole test suite (unit, app, end-to-end)
+test: $(DEV_STAMP) system-tools  ## lint, then the whole test suite (unit, app, end-to-end)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -28,21 +33,21 @@ lint: $(STAMP)
 # come from AWS_PROFILE and AWS_DEFAULT_REGION (or your AWS config); BUCKET=name uses an
 # existing bucket, VERSIONING=true keeps old object versions, LOG_RETENTION_DAYS
 # (default 30). destroy keeps the bucket and its images unless DELETE_DATA=1.
-deploy: $(STAMP)  ## bucket + table (CloudFormation), names into .chalice/, chalice deploy
+deploy: $(STACK_STAMP)  ## bucket + table (CloudFormation), names into .chalice/, chalice deploy
 	$(BIN)/python -m ops.deploy deploy --stage "$(or $(STAGE),dev)" \
 	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(VERSIONING),--versioning "$(VERSIONING)") \
 	  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)")
 
-destroy: $(STAMP)  ## chalice delete + delete the stack (the bucket stays unless DELETE_DATA=1)
+destroy: $(STACK_STAMP)  ## chalice delete + delete the stack (the bucket stays unless DELETE_DATA=1)
 	$(BIN)/python -m ops.deploy destroy --stage "$(or $(STAGE),dev)" \
 	  $(if $(filter 1 yes true,$(DELETE_DATA)),--delete-data)
 
-# Backfill and repair a stage's catalog from its bucket (default: the local
-# stack, so start `make dev` first). FORCE=1 re-extracts every object.
-reconcile: $(STAMP)  ## make the table equal the bucket again
-	$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force)
+# Backfill and repair a stage's catalog from its bucket (default: the running
+# local stack, found through its data folder). FORCE=1 re-extracts every object.
+reconcile: $(STACK_STAMP)  ## make the table equal the bucket again
+	@$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force)
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
 # ExifTool is the reference the extraction is checked against (Debian package).
 system-tools:
@@ -50,19 +55,31 @@ system-tools:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; \
 	  else echo "make test needs exiftool: sudo apt-get install libimage-exiftool-perl"; exit 1; fi; \
 	  command -v apt-get >/dev/null || { echo "make test needs exiftool (package libimage-exiftool-perl)"; exit 1; }; \
+	  echo "make: installing exiftool (Debian package, about 20 s)"; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl >/dev/null; }
 
-$(STAMP): requirements.txt requirements-dev.txt
+# One line per install step: what, and about how long it takes the first time.
+$(BIN)/python:
+	@echo "make: creating $(VENV)/ (a few seconds)"
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make: installing python3-venv (Debian package, about 20 s)"; \
 	    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
 	  else \
 	    echo "python3 -m venv failed: install your distribution's venv package (Debian/Ubuntu: sudo apt-get install python3-venv)"; exit 1; \
 	  fi; }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	rm -f $(VENV)/.installed-*
-	touch $@
+
+$(STACK_STAMP): requirements.txt requirements-local.txt | $(BIN)/python
+	@echo "make: installing the runtime, Chalice and moto into $(VENV)/ (requirements-local.txt, about 30 s)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
+	@rm -f $(VENV)/.stack-*
+	@touch $@
+
+$(DEV_STAMP): $(STACK_STAMP) requirements-dev.txt
+	@echo "make: installing the test and lint tools into $(VENV)/ (requirements-dev.txt, about a minute)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.dev-*
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
