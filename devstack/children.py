@@ -46,10 +46,12 @@ def spawn(module: str, *args: str, env: dict[str, str] | None = None, **popen) -
     )
 
 
-def start_emulator(port: int, bucket: str, region: str, data: Path | None) -> subprocess.Popen:
+def start_emulator(
+    port: int, bucket: str, region: str, data: Path | None, *extra: str
+) -> subprocess.Popen:
     """The emulator process, once it serves (after restoring the data folder)."""
     ready_read, ready_write = os.pipe()
-    args = ["--port", str(port), "--bucket", bucket, "--region", region]
+    args = ["--port", str(port), "--bucket", bucket, "--region", region, *extra]
     args += ["--ready-fd", str(ready_write)] + (["--data-dir", str(data)] if data else [])
     try:
         process = spawn("devstack.emulator", *args, pass_fds=(ready_write,))
