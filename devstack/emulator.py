@@ -59,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"devstack: the emulator cannot listen on port {args.port}: {error.strerror}")
         return 3
     if not args.stock:
-        from devstack import moto_patches
-
-        moto_patches.install()
+        _patch_moto()
     if args.data_dir:
         folder = ObjectFolder(args.data_dir, args.bucket)
         restore(folder, args.bucket, args.region)
@@ -71,6 +69,21 @@ def main(argv: list[str] | None = None) -> int:
         os.close(args.ready_fd)
     server.serve_forever()
     return 0
+
+
+def _patch_moto() -> None:
+    """The constant-cost patches; if this moto changed under them, run it stock and say so."""
+    try:
+        from devstack import moto_patches
+
+        moto_patches.install()
+    except (ImportError, AttributeError, KeyError, TypeError) as error:
+        from moto import __version__
+
+        print(
+            f"devstack: moto {__version__} does not take the emulator's patches ({error!r}): "
+            "it runs unpatched and slows down as the collection grows"
+        )
 
 
 def _backend() -> Any:

@@ -234,3 +234,14 @@ def test_an_existing_endpoint_is_used_instead_of_starting_an_emulator(tmp_path: 
             assert stack.wait_for_record("uploads/ext.gif")["format"] == "GIF"
     finally:
         external.stop()
+
+
+def test_one_log_line_per_request_and_no_sdk_chatter(stack: Stack) -> None:
+    key = f"uploads/log-line-{time.monotonic_ns()}.jpg"
+    for _ in range(3):
+        assert requests.get(stack.url("/images", key), timeout=5).status_code == 404
+    time.sleep(0.5)  # let the lines reach the log file
+    log = stack.log()
+    lines = [line for line in log.splitlines() if key in line]
+    assert len(lines) == 3 and all('"status": 404' in line for line in lines), lines
+    assert "Found credentials" not in log
