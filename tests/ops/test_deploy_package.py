@@ -133,6 +133,8 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
         assert "app.py" in names and "chalicelib/catalog/catalog.py" in names
         assert "chalicelib/extraction/extract.py" in names
         assert not any(n.startswith(("tests/", "ops/", "devstack/", ".chalice/")) for n in names)
+        # The runtime's boto3 is used (docs/deploy.md, "boto3 is not bundled").
+        assert not any(n.startswith(("boto3/", "botocore/", "s3transfer/")) for n in names)
         abi = f"cpython-{LAMBDA_RUNTIME.removeprefix('python').replace('.', '')}"
         # Extension modules (PIL/_imaging...) and the libraries auditwheel
         # bundled next to them (libjpeg, ...). pillow-heif is a test-only
