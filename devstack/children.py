@@ -83,7 +83,8 @@ def wait_until_serving(process: subprocess.Popen, port: int, what: str, timeout:
     raise StartupError(f"{what} stopped while starting (exit code {process.returncode})")
 
 
-def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+def stop(process: subprocess.Popen | None, timeout: float = 60) -> None:
+    """SIGTERM, then SIGKILL after `timeout` (the emulator saves the catalog first)."""
     if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)

@@ -5,6 +5,7 @@ the bucket is what must last. Layout of DATA_DIR (default `.data/`):
 
     objects/<bucket>/<ab>/<sha256 of the key>  one line of JSON (key, ETag, Last-Modified,
                                                metadata, size), then the object's bytes
+    catalog/<table>.jsonl                      the catalog's snapshot (devstack.snapshot)
     stack.json                                 the running stack (devstack.state)
 
 Files are named by a hash of the key because S3 keys are not file names: a

@@ -10,6 +10,7 @@ removed, and on start the folder is loaded back before the port is served.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--bucket", required=True)
+    parser.add_argument("--table", help="the catalog's table, snapshotted with the data folder")
+    parser.add_argument("--prefix", default="uploads/")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--data-dir", type=Path, help="keep the bucket here (default: memory only)")
     parser.add_argument("--ready-fd", type=int, help="write 'ready' here once serving")
@@ -64,11 +67,33 @@ def main(argv: list[str] | None = None) -> int:
         folder = ObjectFolder(args.data_dir, args.bucket)
         restore(folder, args.bucket, args.region)
         write_through(folder, args.bucket)
+        if args.table:
+            _restore_catalog(args)
     if args.ready_fd is not None:
         os.write(args.ready_fd, b"ready\n")
         os.close(args.ready_fd)
     server.serve_forever()
     return 0
+
+
+def _restore_catalog(args: argparse.Namespace) -> None:
+    """Load the catalog's snapshot, list how it differs from the bucket, save it on exit."""
+    from devstack import snapshot
+
+    repairs = snapshot.repairs_path(args.data_dir)
+    repairs.unlink(missing_ok=True)
+    if snapshot.load(args.data_dir, args.table, args.region) is not None:
+        bucket = _backend().buckets[args.bucket]
+        found = snapshot.differences(bucket, args.table, args.region, args.prefix)
+        repairs.write_text(json.dumps(found))
+
+    def stop(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once, even if told twice
+        snapshot.save(args.data_dir, args.table, args.region)
+        os._exit(0)
+
+    # Stopped by `make dev`, or told by the kernel that `make dev` died.
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _patch_moto() -> None:

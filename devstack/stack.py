@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from devstack import children, state
 from devstack.children import StartupError
 from devstack.datadir import ObjectFolder, check_format, data_dir
-from devstack.progress import PhaseProgress
 from devstack.reload import SourceWatcher
 from devstack.stages import PROJECT_DIR, stage_environment
 
@@ -115,36 +115,36 @@ def serve(options: Options, running: Running) -> int:
     for name, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
     bucket, region = environment["IMAGES_BUCKET"], os.environ["AWS_DEFAULT_REGION"]
+    table, prefix = environment["IMAGES_TABLE"], environment.get("IMAGES_PREFIX", "uploads/")
 
     folder = None
     if not options.endpoint:
         check_format(options.data)
         folder = ObjectFolder(options.data, bucket)
         if options.reset:
+            shutil.rmtree(options.data / "catalog", ignore_errors=True)
             print(f"RESET=1: forgot {_images(folder.clear())} kept in {_shown(options.data)}")
-        running.emulator = children.start_emulator(options.aws_port, bucket, region, options.data)
+        catalog = ("--table", table, "--prefix", prefix)
+        running.emulator = children.start_emulator(
+            options.aws_port, bucket, region, options.data, *catalog
+        )
         os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{options.aws_port}"
     endpoint = os.environ["AWS_ENDPOINT_URL"]
 
     # Imported only now: the app reads its settings from the environment.
     sys.path.insert(0, str(PROJECT_DIR))
     import app as application
-    from chalicelib.reconcile import reconcile
     from devstack.provision import provision
     from devstack.pump import EventPump
+    from devstack.rebuild import restore_catalog
 
     deps = application.deps
     try:
         queue_url = provision(boto3.session.Session(), deps.settings)
-        restored = folder.count() if folder else None
-        indexed = None
-        if restored:
-            progress = PhaseProgress(sys.stdout, {"objects": restored}, "rebuilding the catalog: ")
-            started = time.monotonic()
-            report = reconcile(deps, progress=progress)
-            progress.close()
-            indexed = report.listed
-            print(f"catalog rebuilt: {_images(indexed)} in {time.monotonic() - started:.1f}s")
+        indexed = folder.count() if folder else None
+        line = restore_catalog(deps, folder and options.data, indexed or 0, options.workers)
+        if line:
+            print(line)
     except (BotoCoreError, ClientError) as error:
         raise StartupError(f"the AWS endpoint {endpoint} fails: {error}") from None
 
