@@ -9,7 +9,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from chalice import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
+from chalice import (
+    BadRequestError,
+    Chalice,
+    ConflictError,
+    CORSConfig,
+    ForbiddenError,
+    NotFoundError,
+    Response,
+)
 from chalice.app import CaseInsensitiveMapping, Request, S3Event
 
 from chalicelib.catalog.paging import encode_token
@@ -27,6 +35,7 @@ from chalicelib.params import (
     parse_next_token,
 )
 from chalicelib.reconcile import reconcile
+from chalicelib.s3file import UnreadableObjectError
 from chalicelib.settings import Settings
 from chalicelib.uploads import InvalidUploadError, presigned_upload
 
@@ -129,15 +138,19 @@ def get_image() -> Response | dict[str, Any]:
 def download_image() -> Response:
     key = _requested_key()
     s = deps.settings
-    download = fetch_download(
-        deps.s3,
-        deps.catalog,
-        s.bucket,
-        key,
-        s.max_inline_download,
-        s.presign_expires,
-        app.current_request.headers.get("if-none-match"),
-    )
+    try:
+        download = fetch_download(
+            deps.s3,
+            deps.catalog,
+            s.bucket,
+            key,
+            s.max_inline_download,
+            s.presign_expires,
+            app.current_request.headers.get("if-none-match"),
+        )
+    except UnreadableObjectError as error:
+        # Archived: restoring it would help (409). Otherwise it is refused (403).
+        raise (ConflictError if error.archived else ForbiddenError)(error.reason) from None
     if download is None:
         raise NotFoundError(f"no image with key {key!r}")
     return Response(

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from botocore.exceptions import ClientError
 
 from chalicelib.catalog.catalog import Catalog
+from chalicelib.s3file import unreadable
 
 GENERIC_CONTENT_TYPES = ("", "binary/octet-stream", "application/octet-stream")
 # The bytes under a key can be replaced at any time: caches may keep them but
@@ -51,7 +52,11 @@ def fetch_download(
     presign_expires: int,
     if_none_match: str | None = None,
 ) -> Download | None:
-    """The object's bytes, a presigned URL for large ones, or 304; None if absent."""
+    """The object's bytes, a presigned URL for large ones, or 304; None if absent.
+
+    Raises UnreadableObjectError for an archived object or one the service may
+    not read (the API answers 409 or 403).
+    """
     kwargs = {"Bucket": bucket, "Key": key}
     if if_none_match:
         # S3 compares (and sends no body on a match); HTTP's weak comparison
@@ -66,6 +71,9 @@ def fetch_download(
         if code in ("304", "NotModified"):
             headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             return Download(304, headers.get("etag", if_none_match or "").strip('"'))
+        problem = unreadable(error)
+        if problem:
+            raise problem from error
         raise
     content_type = _content_type(response.get("ContentType", ""), catalog.get(key))
     etag = response.get("ETag", "").strip('"')

@@ -2,7 +2,8 @@
 
 Three passes, each safe while uploads continue:
 1. bucket -> catalog: every object under the prefix whose record is missing,
-   deleted or has another ETag is re-extracted (`--force`: all of them);
+   deleted, `unreadable` (it may have been restored or its key granted since)
+   or has another ETag is re-extracted (`--force`: all of them);
 2. catalog -> bucket: records whose object is gone get a tombstone;
 3. counters: recomputed from a scan of the records and rewritten per shard,
    only where they differ and only if no write touched the shard meanwhile.
@@ -18,13 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.catalog.catalog import Catalog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.catalog.catalog import Catalog, CatalogBusyError
+from chalicelib.catalog.records import STATUS_UNREADABLE
 from chalicelib.catalog.summary import COUNTER_PREFIXES, counter_changes
 from chalicelib.dependencies import Dependencies
 from chalicelib.ingest import Ingestor
 from chalicelib.keys import is_image_key
 
 Progress = Callable[[str, int], None]
+MAX_FAILED_KEYS = 20  # named in the report; the count is complete
 
 
 @dataclass
@@ -32,6 +37,13 @@ class ReconcileReport:
     listed: int = 0
     refreshed: int = 0
     removed: int = 0
+    # Objects that cannot be read (archived, or encrypted beyond our reach):
+    # they have an `unreadable` record, nothing is wrong with the catalog.
+    unreadable: int = 0
+    # Objects whose refresh failed for a transient reason (throttling, 5xx):
+    # reconcile goes on; run it again to retry them.
+    failed: int = 0
+    failed_keys: list[str] = field(default_factory=list)
     counters_rebuilt: list[int] = field(default_factory=list)
     counters_busy: list[int] = field(default_factory=list)
     # Set when pass 1 stopped early: run again with start_after=this key.
@@ -39,7 +51,7 @@ class ReconcileReport:
 
     @property
     def complete(self) -> bool:
-        return self.resume_after is None and not self.counters_busy
+        return self.resume_after is None and not self.counters_busy and not self.failed
 
 
 def reconcile(
@@ -66,7 +78,7 @@ def _backfill(
     progress: Progress,
     report: ReconcileReport,
 ) -> None:
-    prefix, catalog = deps.settings.prefix, deps.catalog
+    prefix = deps.settings.prefix
     pages = deps.s3.get_paginator("list_objects_v2").paginate(
         Bucket=deps.settings.bucket, Prefix=prefix, StartAfter=start_after
     )
@@ -76,15 +88,28 @@ def _backfill(
             if not is_image_key(key, prefix):
                 continue
             report.listed += 1
-            entry = catalog.entry(key)
-            current = entry.record if entry else None
-            if force or current is None or current.get("etag") != etag:
-                outcome = deps.ingestor.refresh(key, etag, entry.revision if entry else 0)
-                report.refreshed += outcome.action == "stored"
+            _refresh(deps, key, etag, force, report)
             progress("objects", report.listed)
             if should_stop():
                 report.resume_after = key
                 return
+
+
+def _refresh(deps: Dependencies, key: str, etag: str, force: bool, report: ReconcileReport) -> None:
+    try:
+        entry = deps.catalog.entry(key)
+        current = entry.record if entry else None
+        stale = current is None or current.get("etag") != etag
+        if force or stale or current.get("status") == STATUS_UNREADABLE:
+            outcome = deps.ingestor.refresh(key, etag, entry.revision if entry else 0)
+            report.refreshed += outcome.action == "stored"
+            current = {"status": outcome.status} if outcome.status else current
+        report.unreadable += bool(current) and current.get("status") == STATUS_UNREADABLE
+    except (ClientError, BotoCoreError, CatalogBusyError):
+        # Transient (anything permanent became a record): count it, go on.
+        report.failed += 1
+        if len(report.failed_keys) < MAX_FAILED_KEYS:
+            report.failed_keys.append(key)
 
 
 def _forget_vanished(

@@ -521,6 +521,7 @@ def test_summary_of_an_empty_collection(client) -> None:
         "types": [],
         "unsupported": 0,
         "corrupt": 0,
+        "unreadable": 0,
     }
 
 
