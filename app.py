@@ -71,6 +71,14 @@ def accept_anything_by_default(request: Request, get_response: Any) -> Response:
 
 
 @app.middleware("http")
+def never_sniffed(request: Request, get_response: Any) -> Response:
+    # Every response, errors included, is taken as the type it says it is.
+    response = get_response(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@app.middleware("http")
 def log_request(request: Request, get_response: Any) -> Response:
     params = request.query_params or {}
     with logged(

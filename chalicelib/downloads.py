@@ -1,4 +1,11 @@
-"""Serving an image's bytes: inline when they fit a Lambda response, else a redirect."""
+"""Serving an image's bytes: inline when they fit a Lambda response, else a redirect.
+
+Nothing served may run script in the API's origin (an SVG or HTML object put
+under the prefix by any writer): every response says `nosniff` and carries a
+sandboxing CSP, and only images we read as `ok` (raster formats) are shown
+`inline` with their type; anything else is an `attachment` of
+`application/octet-stream`.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,17 @@ from urllib.parse import quote
 from botocore.exceptions import ClientError
 
 from chalicelib.catalog.catalog import Catalog
+from chalicelib.catalog.records import STATUS_OK
+from chalicelib.extraction.extract import SUPPORTED_MIMES
 from chalicelib.s3file import unreadable
 
-GENERIC_CONTENT_TYPES = ("", "binary/octet-stream", "application/octet-stream")
+OPAQUE_TYPE = "application/octet-stream"
+# Browsers must take the type as given, and a document opened anyway gets no
+# script, no plugins, no requests and a unique origin.
+SAFETY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
 # The bytes under a key can be replaced at any time: caches may keep them but
 # must revalidate (cheap: If-None-Match answers 304 without a body).
 CACHE_CONTROL = "private, no-cache"
@@ -24,20 +39,21 @@ CACHE_CONTROL = "private, no-cache"
 class Download:
     status: int  # 200 with `body`, 304 not modified, 307 to `redirect_url`
     etag: str
-    content_type: str = "application/octet-stream"
+    content_type: str = OPAQUE_TYPE
     last_modified: datetime | None = None
     body: bytes | None = None
     redirect_url: str | None = None
+    disposition: str = "attachment"
 
     def headers(self, key: str) -> dict[str, str]:
-        """HTTP caching and naming headers for this download."""
-        headers = {"ETag": f'"{self.etag}"', "Cache-Control": CACHE_CONTROL}
+        """HTTP caching, naming and safety headers for this download."""
+        headers = {"ETag": f'"{self.etag}"', "Cache-Control": CACHE_CONTROL, **SAFETY_HEADERS}
         if self.last_modified:
             utc = self.last_modified.astimezone(UTC)  # botocore's tzutc is not `UTC`
             headers["Last-Modified"] = format_datetime(utc, usegmt=True)
         if self.status == 200:
             headers["Content-Type"] = self.content_type
-            headers["Content-Disposition"] = content_disposition(key)
+            headers["Content-Disposition"] = content_disposition(key, self.disposition)
         if self.redirect_url:
             headers["Location"] = self.redirect_url
         return headers
@@ -75,7 +91,7 @@ def fetch_download(
         if problem:
             raise problem from error
         raise
-    content_type = _content_type(response.get("ContentType", ""), catalog.get(key))
+    content_type, disposition = presentation(catalog.get(key))
     etag = response.get("ETag", "").strip('"')
     modified = response.get("LastModified")
     body = response["Body"]
@@ -87,28 +103,31 @@ def fetch_download(
                 "Bucket": bucket,
                 "Key": key,
                 "ResponseContentType": content_type,
-                "ResponseContentDisposition": content_disposition(key),
+                "ResponseContentDisposition": content_disposition(key, disposition),
             },
             ExpiresIn=presign_expires,
         )
         return Download(307, etag, content_type, modified, redirect_url=url)
-    return Download(200, etag, content_type, modified, body=body.read())
+    return Download(200, etag, content_type, modified, body.read(), disposition=disposition)
 
 
-def content_disposition(key: str) -> str:
-    """`inline` with the key's file name: an ASCII fallback plus RFC 5987 UTF-8."""
+def presentation(record: dict[str, Any] | None) -> tuple[str, str]:
+    """(Content-Type, disposition type) for serving an object with this record.
+
+    The type detected from the content, `inline`, for images we read; for
+    anything else (not indexed yet, unsupported, corrupt) opaque bytes to save:
+    S3's own content type is whatever the writer claimed, `text/html` included.
+    """
+    if record and record.get("status") == STATUS_OK and record.get("mime_type") in SUPPORTED_MIMES:
+        return record["mime_type"], "inline"
+    return OPAQUE_TYPE, "attachment"
+
+
+def content_disposition(key: str, disposition: str = "attachment") -> str:
+    """`disposition` with the key's file name: an ASCII fallback plus RFC 5987 UTF-8."""
     name = posixpath.basename(key)
     fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in name)
-    header = f'inline; filename="{fallback}"'
+    header = f'{disposition}; filename="{fallback}"'
     if fallback != name:
         header += f"; filename*=UTF-8''{quote(name, safe='')}"
     return header
-
-
-def _content_type(stored: str, record: dict[str, Any] | None) -> str:
-    """The type detected from the content, else what S3 says, else generic bytes."""
-    if record and record.get("status") == "ok" and record.get("mime_type"):
-        return record["mime_type"]
-    if stored and stored.lower() not in GENERIC_CONTENT_TYPES:
-        return stored
-    return "application/octet-stream"
