@@ -28,9 +28,12 @@ from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
 from chalicelib.logs import logged
 from chalicelib.params import (
+    IfNoneMatch,
     InvalidParameterError,
-    etag_matches,
+    check_query_parameters,
     parse_format,
+    parse_if_none_match,
+    parse_json_body,
     parse_limit,
     parse_next_token,
 )
@@ -76,6 +79,21 @@ def never_sniffed(request: Request, get_response: Any) -> Response:
     response = get_response(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
+
+
+@app.middleware("http")
+def documented_parameters_only(request: Request, get_response: Any) -> Response:
+    # A typo (`s3objectKey=`) must be a 400, not a silently different answer.
+    operation = OPENAPI["paths"].get(request.path, {}).get(request.method.lower())
+    if operation is not None:
+        accepted = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        try:
+            check_query_parameters(request.query_params or {}, accepted)
+        except InvalidParameterError as error:
+            return Response(
+                body={"Code": "BadRequestError", "Message": str(error)}, status_code=400
+            )
+    return get_response(request)
 
 
 @app.middleware("http")
@@ -130,6 +148,7 @@ def get_image() -> Response | dict[str, Any]:
     if "s3objectkey" not in (app.current_request.query_params or {}):
         return _list_images()
     key = _requested_key()
+    condition = _if_none_match()
     record = deps.catalog.get(key)
     if record is None:
         if deps.ingestor.exists(key):
@@ -137,7 +156,7 @@ def get_image() -> Response | dict[str, Any]:
             return Response(body={"s3objectkey": key, "status": "pending"}, status_code=202)
         raise NotFoundError(f"no image metadata for key {key!r}")
     etag = record_etag(record)
-    if etag_matches(app.current_request.headers.get("if-none-match"), etag):
+    if condition and condition.matches(etag):
         return Response(body="", status_code=304, headers={"ETag": etag})
     return Response(body=record, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
 
@@ -145,6 +164,7 @@ def get_image() -> Response | dict[str, Any]:
 @app.route("/images/download", methods=["GET"], api_key_required=API_KEY)
 def download_image() -> Response:
     key = _requested_key()
+    condition = _if_none_match()
     s = deps.settings
     try:
         download = fetch_download(
@@ -154,31 +174,29 @@ def download_image() -> Response:
             key,
             s.max_inline_download,
             s.presign_expires,
-            app.current_request.headers.get("if-none-match"),
+            condition,
         )
     except UnreadableObjectError as error:
         # Archived: restoring it would help (409). Otherwise it is refused (403).
         raise (ConflictError if error.archived else ForbiddenError)(error.reason) from None
     if download is None:
         raise NotFoundError(f"no image with key {key!r}")
-    return Response(
-        body=download.body or "", status_code=download.status, headers=download.headers(key)
-    )
+    # Bytes, even when empty: a str body under a binary Content-Type breaks the response.
+    body = download.body if download.body is not None else b""
+    return Response(body=body, status_code=download.status, headers=download.headers(key))
 
 
-@app.route("/uploads", methods=["POST"], api_key_required=API_KEY)
+# Any Content-Type reaches the view, which answers 400 (not Chalice's 415) for non-JSON.
+@app.route("/uploads", methods=["POST"], api_key_required=API_KEY, content_types=["*/*"])
 def create_upload() -> Response:
     s = deps.settings
+    request = app.current_request
     try:
+        body = parse_json_body(request.headers.get("content-type"), request.raw_body)
         upload = presigned_upload(
-            deps.s3,
-            s.bucket,
-            s.prefix,
-            app.current_request.json_body,
-            s.max_upload_bytes,
-            s.upload_expires,
+            deps.s3, s.bucket, s.prefix, body, s.max_upload_bytes, s.upload_expires
         )
-    except InvalidUploadError as error:
+    except (InvalidParameterError, InvalidUploadError) as error:
         raise BadRequestError(str(error)) from None
     return Response(body=upload)
 
@@ -211,6 +229,13 @@ def _requested_key() -> str:
     try:
         return resolve_key(raw, deps.settings.prefix)
     except InvalidKeyError as error:
+        raise BadRequestError(str(error)) from None
+
+
+def _if_none_match() -> IfNoneMatch | None:
+    try:
+        return parse_if_none_match(app.current_request.headers.get("if-none-match"))
+    except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
 
 

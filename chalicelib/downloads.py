@@ -21,9 +21,14 @@ from botocore.exceptions import ClientError
 from chalicelib.catalog.catalog import Catalog
 from chalicelib.catalog.records import STATUS_OK
 from chalicelib.extraction.extract import SUPPORTED_MIMES
+from chalicelib.params import IfNoneMatch
 from chalicelib.s3file import unreadable
 
 OPAQUE_TYPE = "application/octet-stream"
+# Marks, embeddings, overrides and isolates (Unicode Bidirectional Algorithm).
+_NO_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 # Browsers must take the type as given, and a document opened anyway gets no
 # script, no plugins, no requests and a unique origin.
 SAFETY_HEADERS = {
@@ -66,35 +71,31 @@ def fetch_download(
     key: str,
     max_inline: int,
     presign_expires: int,
-    if_none_match: str | None = None,
+    if_none_match: IfNoneMatch | None = None,
 ) -> Download | None:
     """The object's bytes, a presigned URL for large ones, or 304; None if absent.
 
     Raises UnreadableObjectError for an archived object or one the service may
     not read (the API answers 409 or 403).
     """
-    kwargs = {"Bucket": bucket, "Key": key}
-    if if_none_match:
-        # S3 compares (and sends no body on a match); HTTP's weak comparison
-        # treats W/"x" like "x" here.
-        kwargs["IfNoneMatch"] = if_none_match.replace("W/", "")
     try:
-        response = s3_client.get_object(**kwargs)
+        response = s3_client.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code in ("NoSuchKey", "404", "NotFound"):
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
             return None
-        if code in ("304", "NotModified"):
-            headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-            return Download(304, headers.get("etag", if_none_match or "").strip('"'))
         problem = unreadable(error)
         if problem:
             raise problem from error
         raise
-    content_type, disposition = presentation(catalog.get(key))
     etag = response.get("ETag", "").strip('"')
     modified = response.get("LastModified")
     body = response["Body"]
+    if if_none_match and if_none_match.matches(etag):
+        # RFC 9110 (weak comparison, `*` for any): the client has these bytes.
+        # Compared here, not by S3, which knows neither `*` nor tag lists on GET.
+        body.close()
+        return Download(304, etag, last_modified=modified)
+    content_type, disposition = presentation(catalog.get(key))
     if response["ContentLength"] > max_inline:
         body.close()  # never pull more than a header's worth into the Lambda
         url = s3_client.generate_presigned_url(
@@ -124,8 +125,12 @@ def presentation(record: dict[str, Any] | None) -> tuple[str, str]:
 
 
 def content_disposition(key: str, disposition: str = "attachment") -> str:
-    """`disposition` with the key's file name: an ASCII fallback plus RFC 5987 UTF-8."""
-    name = posixpath.basename(key)
+    """`disposition` with the key's file name: an ASCII fallback plus RFC 5987 UTF-8.
+
+    Bidirectional controls are dropped: `bidi` + U+202E + `gpj.exe` would
+    display as "bidiexe.jpg" in a save dialog.
+    """
+    name = posixpath.basename(key).translate(_NO_BIDI_CONTROLS) or "download"
     fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in name)
     header = f'{disposition}; filename="{fallback}"'
     if fallback != name:
