@@ -20,12 +20,12 @@ from chalice import (
 )
 from chalice.app import CaseInsensitiveMapping, Request, S3Event
 
-from chalicelib.catalog.paging import encode_token
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
+from chalicelib.listing import listing_page
 from chalicelib.logs import logged
 from chalicelib.params import (
     IfNoneMatch,
@@ -219,7 +219,7 @@ def _list_images() -> dict[str, Any]:
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
     images, last = deps.catalog.list(limit, after, fmt)
-    return {"images": images, "next_token": encode_token(last) if last else None}
+    return listing_page(images, last, deps.settings.max_page_bytes)
 
 
 def _requested_key() -> str:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 # A Lambda proxy response is capped at 6 MB and the body is base64 (4/3 larger),
 # so about 4.5 MB of raw bytes fit; 4 MiB leaves room for headers.
 DEFAULT_MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
+# The same arithmetic for a listing page's JSON (records can be large).
+DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class Settings:
     prefix: str = "uploads/"
     counter_shards: int = 1
     max_inline_download: int = DEFAULT_MAX_INLINE_DOWNLOAD
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
     presign_expires: int = 300
     tombstone_ttl: int = 7 * 24 * 3600
     max_upload_bytes: int = 50 * 1024 * 1024
@@ -38,6 +41,7 @@ class Settings:
             max_inline_download=_positive_int(
                 environ, "IMAGES_MAX_INLINE_DOWNLOAD", DEFAULT_MAX_INLINE_DOWNLOAD
             ),
+            max_page_bytes=_positive_int(environ, "IMAGES_MAX_PAGE_BYTES", DEFAULT_MAX_PAGE_BYTES),
             presign_expires=_positive_int(environ, "IMAGES_PRESIGN_EXPIRES", 300),
             tombstone_ttl=_positive_int(environ, "IMAGES_TOMBSTONE_TTL", 7 * 24 * 3600),
             max_upload_bytes=_positive_int(environ, "IMAGES_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
