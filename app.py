@@ -38,6 +38,7 @@ from chalicelib.params import (
     parse_next_token,
 )
 from chalicelib.reconcile import reconcile
+from chalicelib.reconcile_payload import parse_payload
 from chalicelib.s3file import UnreadableObjectError
 from chalicelib.settings import Settings
 from chalicelib.uploads import InvalidUploadError, presigned_upload
@@ -51,6 +52,7 @@ app.log.setLevel(logging.INFO)
 app.api.binary_types.append("*/*")
 
 deps = Dependencies(Settings.from_env())
+RECONCILE_MARGIN_MS = 30_000
 OPENAPI = json.loads((Path(__file__).parent / "chalicelib" / "openapi.json").read_text())
 # Per stage (.chalice/config.json): API Gateway checks `x-api-key` on every
 # route, and browsers on the configured origin may call the API.
@@ -129,16 +131,18 @@ def on_object_removed(event: S3Event) -> None:
 
 @app.lambda_function(name="reconcile")
 def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Backfill and repair: `chalice invoke -n reconcile` (payload: start_after, force)."""
-    event = event or {}
-    # The backfill pass may use 3/4 of the time; the rest is for the passes
-    # that must finish (a report with `resume_after` says where to go on).
-    reserve = context.get_remaining_time_in_millis() / 4
+    """Backfill and repair: `chalice invoke -n reconcile`.
+
+    Payload: `{}`, `{"start_after": KEY, "force": true}`, or the `resume` of a
+    report that stopped early, passed back as `{"resume": ...}`.
+    """
+    position = parse_payload(event, deps.settings.counter_shards)
+    # Every phase stops with time to spare for one more key and the report.
+    margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
     report = reconcile(
         deps,
-        start_after=str(event.get("start_after", "")),
-        force=bool(event.get("force", False)),
-        should_stop=lambda: context.get_remaining_time_in_millis() < reserve,
+        resume=position,
+        should_stop=lambda: context.get_remaining_time_in_millis() < margin,
     )
     return {**asdict(report), "complete": report.complete}
 

@@ -54,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(json.dumps({**asdict(report), "complete": report.complete}, indent=2))
-    if report.resume_after:
-        print(f"stopped early: resume with --start-after {report.resume_after!r}", file=sys.stderr)
+    if report.failed:
+        print(f"{report.failed} keys failed for a transient reason: run again", file=sys.stderr)
+    if report.counters_busy:
+        print("counters were written to during the count: run again", file=sys.stderr)
     return 0 if report.complete else 3
 
 
