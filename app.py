@@ -18,7 +18,7 @@ from chalice import (
     NotFoundError,
     Response,
 )
-from chalice.app import CaseInsensitiveMapping, Request, S3Event
+from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event
 
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
@@ -118,15 +118,15 @@ def log_request(request: Request, get_response: Any) -> Response:
 @app.on_s3_event(
     bucket=deps.settings.bucket, events=["s3:ObjectCreated:*"], prefix=deps.settings.prefix
 )
-def on_object_created(event: S3Event) -> None:
-    _handle("object_created", event, deps.ingestor.object_created)
+def on_object_created(event: S3Event) -> dict[str, Any]:
+    return _handle("object_created", event, deps.ingestor.object_created)
 
 
 @app.on_s3_event(
     bucket=deps.settings.bucket, events=["s3:ObjectRemoved:*"], prefix=deps.settings.prefix
 )
-def on_object_removed(event: S3Event) -> None:
-    _handle("object_removed", event, deps.ingestor.object_removed)
+def on_object_removed(event: S3Event) -> dict[str, Any]:
+    return _handle("object_removed", event, deps.ingestor.object_removed)
 
 
 @app.lambda_function(name="reconcile")
@@ -145,6 +145,20 @@ def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
         should_stop=lambda: context.get_remaining_time_in_millis() < margin,
     )
     return {**asdict(report), "complete": report.complete}
+
+
+if deps.settings.reconcile_schedule:
+    # Repairs whatever slipped through (a lost event, a failed one not redriven).
+    @app.schedule(deps.settings.reconcile_schedule, name="scheduled_reconcile")
+    def scheduled_reconcile(event: CloudWatchEvent) -> dict[str, Any]:
+        context = event.context
+        margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
+        with logged(app.log, handler="scheduled_reconcile") as line:
+            report = reconcile(
+                deps, should_stop=lambda: context.get_remaining_time_in_millis() < margin
+            )
+            line.update(asdict(report), complete=report.complete)
+        return {**asdict(report), "complete": report.complete}
 
 
 @app.route("/images", methods=["GET"], api_key_required=API_KEY)
@@ -252,8 +266,11 @@ def _param(name: str) -> str | None:
     return values[0] if values else None
 
 
-def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> None:
+def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> dict[str, Any]:
+    """Apply one event; the outcome is logged and returned (`make redrive` reports it)."""
     record = event.to_dict()["Records"][0]
     request_id = getattr(event.context, "aws_request_id", None)
     with logged(app.log, handler=handler, key=event.key, request_id=request_id) as line:
-        line.update(asdict(action(parse_s3_record(record))))
+        outcome = asdict(action(parse_s3_record(record)))
+        line.update(outcome)
+    return outcome

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 DEFAULT_MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
 # The same arithmetic for a listing page's JSON (records can be large).
 DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024
+# EventBridge schedule expressions: `rate(1 day)`, `cron(0 3 * * ? *)`.
+_SCHEDULE = re.compile(r"(rate|cron)\([^()]+\)")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Settings:
     upload_expires: int = 900
     api_key_required: bool = False
     cors_origin: str | None = None
+    reconcile_schedule: str | None = "rate(1 day)"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -48,6 +52,7 @@ class Settings:
             upload_expires=_positive_int(environ, "IMAGES_UPLOAD_EXPIRES", 900),
             api_key_required=_flag(environ, "IMAGES_API_KEY_REQUIRED"),
             cors_origin=environ.get("IMAGES_CORS_ORIGIN") or None,
+            reconcile_schedule=_schedule(environ, "IMAGES_RECONCILE_SCHEDULE", "rate(1 day)"),
         )
 
 
@@ -68,3 +73,13 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _schedule(environ: Mapping[str, str], name: str, default: str) -> str | None:
+    """An EventBridge schedule expression, or None for `off`."""
+    raw = environ.get(name, default).strip()
+    if raw.lower() in ("", "off", "none", "false", "0"):
+        return None
+    if not _SCHEDULE.fullmatch(raw):
+        raise ValueError(f"{name} must be rate(...), cron(...) or off, got {raw!r}")
+    return raw

@@ -20,6 +20,9 @@ Only what the code calls, only on the bucket/prefix and table/index ARNs:
 - DynamoDB items on the table (TransactWriteItems is authorized per contained
   action, so its Put and Update need PutItem and UpdateItem), Scan for
   reconcile, Query on the size index only;
+- sqs:SendMessage on the stage's failed-events queue: Lambda sends an event
+  the S3 handlers failed on to their on-failure destination with the
+  function's own role (no code of ours calls SQS);
 - logs for the stage's own functions.
 
 The account segment of DynamoDB and logs ARNs is `*` so that no account id
@@ -38,6 +41,7 @@ from typing import Any
 from chalicelib.catalog.layout import table_definition
 from chalicelib.settings import Settings
 from devstack.stages import stage_variables
+from ops.wiring import failed_events_queue_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -93,6 +97,12 @@ def stage_policy(app_name: str, stage: str, bucket: str, table: str, prefix: str
                     f"{table_arn}/index/{index['IndexName']}"
                     for index in table_definition(table)["GlobalSecondaryIndexes"]
                 ],
+            },
+            {
+                "Sid": "FailedEventsToTheQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [f"arn:aws:sqs:*:*:{failed_events_queue_name(app_name, stage)}"],
             },
             {
                 "Sid": "OwnLogGroups",

@@ -250,7 +250,7 @@ def allows(policy: dict[str, Any], action: str, resource: str) -> bool:
     return allowed
 
 
-_ALLOWED_SERVICES = ("s3", "dynamodb", "logs")
+_ALLOWED_SERVICES = ("s3", "dynamodb", "logs", "sqs")
 
 
 def broad_grants(policy: dict[str, Any]) -> list[str]:
@@ -258,8 +258,9 @@ def broad_grants(policy: dict[str, Any]) -> list[str]:
 
     Allowed wildcards: the key part of an S3 object ARN after a non-empty
     prefix (`bucket/uploads/*`), and the region and account segments of a
-    DynamoDB ARN. Anything else with `*` or `?`, NotAction and NotResource,
-    and services other than S3, DynamoDB and logs are reported.
+    DynamoDB or SQS ARN. Anything else with `*` or `?`, NotAction and
+    NotResource, and services other than S3, DynamoDB, SQS and logs are
+    reported.
     """
     problems = []
     for number, statement in enumerate(_statements(policy)):
@@ -305,6 +306,10 @@ def _resource_problem(resource: str) -> str | None:
             return f"DynamoDB resource not one table or index: {resource!r}"
         if _has_wildcard(parts[1]):
             return f"wildcard partition in {resource!r}"
+        return None
+    if service == "sqs":
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", rest) or _has_wildcard(parts[1]):
+            return f"SQS resource not one queue: {resource!r}"
         return None
     return f"unexpected service in {resource!r}"
 

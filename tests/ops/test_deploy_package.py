@@ -185,3 +185,12 @@ def test_pinning_sets_the_runtime_and_asks_pip_for_its_wheels(
     assert calls[0][:3] == ["download", "--python-version", "3.12"]
     assert "--abi" in calls[0] and "pillow==13.0.0" in calls[0]
     assert "--python-version" not in calls[1]  # sdists are not for a platform
+
+
+def test_reconcile_runs_on_the_configured_schedule(package: dict) -> None:
+    rules = _resources(package, "aws_cloudwatch_event_rule")
+    assert [rule["schedule_expression"] for rule in rules.values()] == ["rate(1 day)"]
+    targets = _resources(package, "aws_cloudwatch_event_target")
+    assert [t["arn"] for t in targets.values()] == [
+        "${aws_lambda_function.scheduled_reconcile.arn}"
+    ]
