@@ -47,7 +47,8 @@ OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
 # Presigned POST forms are signed by the caller's role: S3 checks s3:PutObject.
 PRESIGNED_POST = ("s3", "generate_presigned_post")
 
-# Resource kinds: "object" (a key under the prefix), "bucket", "table", "index".
+# Resource kinds: "object" (a key under the prefix), "bucket", "table", "index",
+# "queue" (the failed-events queue, which Lambda itself sends to).
 _GET = (("s3:GetObject", "object"), ("s3:ListBucket", "bucket"))  # ListBucket: 404, not 403
 OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "get_object"): _GET,
@@ -187,6 +188,7 @@ class Resources:
     prefix: str
     table: str
     indexes: tuple[str, ...]
+    queue: str = ""  # the failed-events queue (kind "queue")
     region: str = "us-east-1"
     account: str = "123456789012"  # AWS's documentation placeholder, not an account
 
@@ -198,6 +200,8 @@ class Resources:
             return [f"arn:aws:s3:::{self.bucket}"]
         if kind == "table":
             return [table_arn]
+        if kind == "queue":
+            return [f"arn:aws:sqs:{self.region}:{self.account}:{self.queue}"]
         if kind.startswith("index:"):
             name = kind.split(":", 1)[1]
             names = self.indexes if name == "*" else (name,)

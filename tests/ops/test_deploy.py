@@ -22,7 +22,7 @@ import app as app_module
 from chalicelib.catalog.layout import INTERNAL_FIELDS, table_definition
 from ops import deploy as deploy_module
 from ops.deploy import DeployError, StageResources, deploy, destroy, main, write_stage_resources
-from ops.policy import load_config, policy_for_stage
+from ops.policy import functions, load_config, policy_for
 
 # moto creates the bucket, table, queue and topic from the template but skips the
 # bucket policy and the alarms; they are checked statically below.
@@ -347,9 +347,11 @@ def test_first_deploy_creates_resources_writes_names_runs_chalice_and_hints_reco
         "environment_variables"
     ]
     assert after == before
-    policy = json.loads((project / ".chalice" / "policy-dev.json").read_text())
-    assert policy == policy_for_stage(_config(project), "dev")
-    assert f"arn:aws:s3:::{resources.bucket}/uploads/*" in json.dumps(policy)
+    for function in functions(after):
+        path = project / ".chalice" / f"policy-dev-{function}.json"
+        policy = json.loads(path.read_text())
+        assert policy == policy_for(_config(project), "dev", function)
+        assert f"arn:aws:s3:::{resources.bucket}/uploads/*" in json.dumps(policy)
 
     assert runner.commands == [_chalice(project, "deploy", "dev")]
     assert runner.envs[0]["AWS_DEFAULT_REGION"] == REGION
@@ -607,8 +609,9 @@ def test_write_stage_resources_touches_only_that_stage(project: Path) -> None:
         "IMAGES_TABLE": "t-1",
     }
     assert after["stages"]["dev"] == before["stages"]["dev"]
-    assert "b-1" in (project / ".chalice" / "policy-prod.json").read_text()
-    assert "b-1" not in (project / ".chalice" / "policy-dev.json").read_text()
+    for function in functions(after):
+        assert "b-1" in (project / ".chalice" / f"policy-prod-{function}.json").read_text()
+        assert "b-1" not in (project / ".chalice" / f"policy-dev-{function}.json").read_text()
 
 
 def test_the_chalice_command_runs_from_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:

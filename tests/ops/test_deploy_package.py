@@ -113,12 +113,16 @@ def test_every_route_is_in_the_api(package: dict) -> None:
     assert "*/*" in swagger["x-amazon-apigateway-binary-media-types"]
 
 
-def test_every_role_gets_exactly_the_stage_policy(package: dict) -> None:
-    expected = json.loads((ROOT / ".chalice" / f"policy-{STAGE}.json").read_text())
+def test_every_function_has_its_own_role_with_exactly_its_policy(package: dict) -> None:
+    functions = _resources(package, "aws_lambda_function")
     policies = _resources(package, "aws_iam_role_policy")
-    assert len(policies) == len(_resources(package, "aws_lambda_function"))
-    for name, policy in policies.items():
+    assert len(policies) == len(functions)
+    for name, function in functions.items():
+        role = function["role"].removeprefix("${aws_iam_role.").removesuffix(".arn}")
+        (policy,) = [p for p in policies.values() if p["role"] == f"${{aws_iam_role.{role}.id}}"]
+        expected = json.loads((ROOT / ".chalice" / f"policy-{STAGE}-{name}.json").read_text())
         assert json.loads(policy["policy"]) == expected, name
+    assert len({f["role"] for f in functions.values()}) == len(functions)
     # No managed policy (AWSLambdaBasicExecutionRole & co.) sneaks in beside it.
     assert not _resources(package, "aws_iam_role_policy_attachment")
 
