@@ -39,6 +39,7 @@ from chalicelib.params import (
 )
 from chalicelib.reconcile import reconcile
 from chalicelib.reconcile_payload import parse_payload
+from chalicelib.redact import redact
 from chalicelib.s3file import UnreadableObjectError
 from chalicelib.settings import Settings
 from chalicelib.uploads import InvalidUploadError, presigned_upload
@@ -167,7 +168,7 @@ def get_image() -> Response | dict[str, Any]:
         return _list_images()
     key = _requested_key()
     condition = _if_none_match()
-    record = deps.catalog.get(key)
+    record = redact(deps.catalog.get(key), deps.settings.redact)
     if record is None:
         if deps.ingestor.exists(key):
             # Uploaded, not indexed yet: a polling client can tell "not yet" from "never".
@@ -221,7 +222,10 @@ def create_upload() -> Response:
 
 @app.route("/summary", methods=["GET"], api_key_required=API_KEY)
 def get_summary() -> dict[str, Any]:
-    return deps.catalog.summary()
+    summary = deps.catalog.summary()
+    for extreme in ("biggest", "smallest"):
+        summary[extreme] = redact(summary[extreme], deps.settings.redact)
+    return summary
 
 
 @app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
@@ -237,7 +241,8 @@ def _list_images() -> dict[str, Any]:
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
     images, last = deps.catalog.list(limit, after, fmt)
-    return listing_page(images, last, deps.settings.max_page_bytes)
+    public = [redact(record, deps.settings.redact) for record in images]
+    return listing_page(public, last, deps.settings.max_page_bytes)
 
 
 def _requested_key() -> str:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.redact import parse_redact
+
 # A Lambda proxy response is capped at 6 MB and the body is base64 (4/3 larger),
 # so about 4.5 MB of raw bytes fit; 4 MiB leaves room for headers.
 DEFAULT_MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
@@ -31,6 +33,7 @@ class Settings:
     api_key_required: bool = False
     cors_origin: str | None = None
     reconcile_schedule: str | None = "rate(1 day)"
+    redact: tuple[str, ...] = ()  # record fields the API never serves (chalicelib/redact.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -53,6 +56,7 @@ class Settings:
             api_key_required=_flag(environ, "IMAGES_API_KEY_REQUIRED"),
             cors_origin=environ.get("IMAGES_CORS_ORIGIN") or None,
             reconcile_schedule=_schedule(environ, "IMAGES_RECONCILE_SCHEDULE", "rate(1 day)"),
+            redact=parse_redact(environ.get("IMAGES_REDACT", "")),
         )
 
 
