@@ -110,6 +110,15 @@ def test_the_local_stack_answers_protocol_errors_with_json(stack) -> None:
 
 
 @pytest.mark.e2e
+def test_a_zero_byte_object_downloads_from_the_local_stack(stack) -> None:
+    stack.s3.put_object(Bucket="images-local", Key="uploads/empty.bin", Body=b"")
+    stack.wait_for_record("uploads/empty.bin")
+    response = requests.get(stack.url("/images/download", "uploads/empty.bin"), timeout=5)
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["Content-Length"] == "0"
+
+
+@pytest.mark.e2e
 def test_fuzzing_the_running_api_finds_no_server_error_or_schema_violation(stack) -> None:
     """Every phase that applies, every check: no server error, no network error, no
     response outside the document (tests/service/schemathesis.toml says where a 400
