@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import struct
 import zlib
@@ -326,3 +327,115 @@ def multi_frame(fmt: str, size: tuple[int, int] = (40, 30), frames: int = 3, **s
 def with_free_box(data: bytes, size: int) -> bytes:
     """An ISO BMFF file (HEIF, AVIF) grown by a trailing `free` box of `size` bytes."""
     return data + struct.pack(">L4s", size, b"free") + bytes(size - 8)
+
+
+# --- TIFF structures (TIFF files, camera raws) ---------------------------------
+class IfdRef(int):
+    """A value that is the offset of another IFD of the same file (by index)."""
+
+
+class BlobRef(int):
+    """A value that is the offset of a data blob of the same file (by index)."""
+
+
+_TIFF_CODES = {1: "B", 3: "H", 4: "L", 6: "b", 8: "h", 9: "l", 11: "f", 12: "d", 13: "L", 16: "Q"}
+TiffEntry = tuple[int, int, object]  # (tag, type, value): str, bytes, int, list, rationals
+
+
+def _item_size(kind: int) -> int:
+    return struct.calcsize("<" + _TIFF_CODES[kind])
+
+
+def tiff_structure(
+    ifds: list[list[TiffEntry]],
+    blobs: list[bytes] = (),
+    order: str = "<",
+    big: bool = False,
+    chain: tuple[int, ...] = (0,),
+    prefix: bytes = b"",
+) -> bytes:
+    """A TIFF (or BigTIFF) file laid out from IFD specifications.
+
+    Each IFD is a list of (tag, type, value) entries, sorted by tag on output.
+    Values: str (ASCII), bytes (BYTE/UNDEFINED data, or numbers already packed
+    in `order`), int or a list of ints, (num, den) pairs for RATIONAL, and
+    IfdRef(i) / BlobRef(i) (or lists of them) for offsets of other IFDs and of
+    `blobs` (pixel data, previews). `chain` lists the IFDs linked by
+    next-IFD offsets from the header on; other IFDs are reached via pointers.
+    `prefix` goes between the 8/16-byte header and the first IFD (camera
+    raws put their own headers there).
+    """
+    word, offset_code = ("Q", "Q") if big else ("L", "L")
+    entry_size, count_code = (20, "Q") if big else (12, "H")
+    inline = 8 if big else 4
+    head = 16 if big else 8
+
+    def encode(kind: int, value: object) -> tuple[int, bytes | list]:
+        if isinstance(value, str):
+            raw = value.encode("latin-1") + b"\x00"
+            return len(raw), raw
+        if isinstance(value, bytes):  # raw bytes, or numbers already packed in `order`
+            return len(value) // (_item_size(kind) if kind in _TIFF_CODES else 1), value
+        if kind in (5, 10):
+            pairs = [value] if isinstance(value[0], int) else list(value)
+            code = "L" if kind == 5 else "l"
+            return len(pairs), struct.pack(f"{order}{2 * len(pairs)}{code}", *sum(pairs, ()))
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        return len(values), list(values)  # packed once offsets are known
+
+    sizes = []
+    for ifd in ifds:
+        extra = 0
+        for _tag, kind, value in ifd:
+            count, raw = encode(kind, value)
+            length = len(raw) if isinstance(raw, bytes) else count * _item_size(kind)
+            if length > inline:
+                extra += length + (length & 1)
+        sizes.append(len(ifd) * entry_size + (8 if big else 2) + (8 if big else 4) + extra)
+    starts, at = [], head + len(prefix)
+    for size in sizes:
+        starts.append(at)
+        at += size
+    blob_starts = []
+    for blob in blobs:
+        blob_starts.append(at)
+        at += len(blob)
+
+    def resolve(item):
+        if isinstance(item, IfdRef):
+            return starts[int(item)]
+        if isinstance(item, BlobRef):
+            return blob_starts[int(item)]
+        return item
+
+    successors = dict(itertools.pairwise(chain))
+    out = bytearray()
+    if big:
+        out += (b"II" if order == "<" else b"MM") + struct.pack(order + "HHH", 43, 8, 0)
+        out += struct.pack(order + "Q", starts[chain[0]])
+    else:
+        out += (b"II" if order == "<" else b"MM") + struct.pack(order + "HL", 42, starts[chain[0]])
+    out += prefix
+    for index, ifd in enumerate(ifds):
+        assert len(out) == starts[index]
+        data_at = starts[index] + (8 if big else 2) + len(ifd) * entry_size + (8 if big else 4)
+        table, data = bytearray(struct.pack(order + count_code, len(ifd))), bytearray()
+        for tag, kind, value in sorted(ifd, key=lambda e: e[0]):
+            count, raw = encode(kind, value)
+            if isinstance(raw, list):
+                refs = isinstance(raw[0], (IfdRef, BlobRef))  # a list of refs is all refs
+                raw = struct.pack(
+                    f"{order}{count}{_TIFF_CODES[kind]}", *(map(resolve, raw) if refs else raw)
+                )
+            if len(raw) <= inline:
+                field = raw.ljust(inline, b"\x00")
+            else:
+                field = struct.pack(order + offset_code, data_at + len(data))
+                data += raw + b"\x00" * (len(raw) & 1)
+            table += struct.pack(order + "HH" + word, tag, kind, count) + field
+        following = successors.get(index)
+        table += struct.pack(order + offset_code, starts[following] if following is not None else 0)
+        out += table + data
+    for blob in blobs:
+        out += blob
+    return bytes(out)
