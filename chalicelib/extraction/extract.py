@@ -27,6 +27,7 @@ from chalicelib.extraction.formats.heif import NotAStillImageError, read_heif
 from chalicelib.extraction.formats.ico import read_ico
 from chalicelib.extraction.formats.jpeg import read_jpeg
 from chalicelib.extraction.formats.pillow import PILLOW_MIMES, read_with_pillow
+from chalicelib.extraction.formats.png import read_png
 from chalicelib.extraction.formats.tiff import read_tiff
 from chalicelib.extraction.formats.webp import read_webp
 from chalicelib.extraction.metadata import read_metadata
@@ -36,6 +37,7 @@ from chalicelib.extraction.sniff import sniff_mime
 # (JPEG), or that Pillow cannot read at all: our own header readers.
 OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/jpeg": read_jpeg,
+    "image/png": read_png,
     "image/tiff": read_tiff,
     "image/webp": read_webp,
     "image/x-icon": read_ico,

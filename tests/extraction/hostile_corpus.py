@@ -39,7 +39,7 @@ from hostile_builders import (
     tiff_with_big_tag,
     webp_chunk,
 )
-from hostile_objects import MANY_OBJECTS
+from hostile_objects import BIG_METADATA, MANY_OBJECTS
 from images import iim, image_bytes, insert_jpeg_segment
 
 # (id, bytes, expected status or None for "whatever, but within the contract")
@@ -328,4 +328,4 @@ ATTACKS: list[tuple[str, bytes, str | None]] = [
     ),
 ]
 
-HOSTILE = ATTACKS + MANY_OBJECTS
+HOSTILE = ATTACKS + MANY_OBJECTS + BIG_METADATA

@@ -217,9 +217,9 @@ MANY_OBJECTS: list[tuple[str, bytes, str | None]] = [
     (
         "png-100k-empty-chunks",
         png_with_chunks_before_idat([png_chunk(b"teSt", b"")] * 100_000),
-        None,
+        "ok",
     ),
-    ("png-50k-text-keywords", png_text_chunks(50_000 * 16, 16), None),
+    ("png-50k-text-keywords", png_text_chunks(50_000 * 16, 16), "ok"),
     ("gif-100k-tiny-frames", gif_tiny_frames(100_000), "ok"),
     ("bmp-4g-palette", bmp(colors=0xFFFFFFFF), None),
     ("bmp-4g-header", bmp(header_size=0xFFFFFFFF), "corrupt"),
@@ -246,4 +246,13 @@ MANY_OBJECTS: list[tuple[str, bytes, str | None]] = [
         + image_bytes("JPEG", (8, 8))[2:],
         "ok",
     ),
+]
+
+BIG_METADATA: list[tuple[str, bytes, str | None]] = [
+    ("png-xmp-1.2mb-compressed", png_with_compressed_xmp(big_xmp(1_600_000)), "ok"),
+    ("png-xmp-3mb-uncompressed-in-itxt", png_with_compressed_xmp(big_xmp(3_000_000)), "ok"),
+    ("png-iccp-1.5mb", png_with_iccp(big_icc(1_500_000)), "ok"),
+    ("png-iccp-bomb", png_with_iccp(bytes(64 * 1024 * 1024)), "ok"),
+    ("png-text-6mb-total", png_text_chunks(6 * 1024 * 1024, 64 * 1024), "ok"),
+    ("png-ztxt-6mb-total", png_text_chunks(6 * 1024 * 1024, 64 * 1024, compressed=True), "ok"),
 ]
