@@ -439,3 +439,44 @@ def tiff_structure(
     for blob in blobs:
         out += blob
     return bytes(out)
+
+
+# --- BMP ------------------------------------------------------------------------
+def bmp_file(
+    size: tuple[int, int] = (6, 4),
+    bits: int = 24,
+    header_size: int = 40,
+    compression: int = 0,
+    masks: tuple[int, ...] = (),
+    palette: list[tuple[int, int, int]] | None = None,
+    ppm: tuple[int, int] = (2835, 2835),
+    colors_used: int = 0,
+    data: bytes | None = None,
+) -> bytes:
+    """A BMP built from the header layouts: Windows (40, 52, 56, 108, 124 bytes) and OS/2
+    (12, 16, 64 bytes); a negative height is top-down. `masks` go into V2+ headers or
+    after a 40-byte one; `data` defaults to zeroed rows of the right size."""
+    width, height = size
+    if header_size == 12:
+        header = struct.pack("<LHHHH", 12, width, height, 1, bits)
+    elif header_size == 16:
+        header = struct.pack("<LllHH", 16, width, height, 1, bits)
+    else:
+        header = struct.pack(
+            "<LllHHLLllLL", header_size, width, height, 1, bits, compression, 0, *ppm,
+            colors_used, 0,
+        )  # fmt: skip
+        if header_size >= 52:
+            header += struct.pack("<4L", *(*masks, 0, 0, 0, 0)[:4])[: header_size - 40]
+        header = header.ljust(header_size, b"\x00")
+        if header_size == 108 or header_size == 124:  # LCS_sRGB colour space
+            header = header[:56] + b"BGRs" + header[60:]
+    extra = b"" if header_size >= 52 else struct.pack(f"<{len(masks)}L", *masks)
+    entry = 3 if header_size == 12 else 4
+    colours = b"".join(bytes([b, g, r]) + b"\x00" * (entry - 3) for r, g, b in palette or [])
+    if data is None:
+        row = (width * bits + 31) // 32 * 4
+        data = bytes(row * abs(height))
+    offset = 14 + len(header) + len(extra) + len(colours)
+    body = header + extra + colours + data
+    return b"BM" + struct.pack("<LHHL", 14 + len(body), 0, 0, offset) + body

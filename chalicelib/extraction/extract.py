@@ -23,6 +23,7 @@ from chalicelib.extraction.fields import (
     xmp_fields,
 )
 from chalicelib.extraction.formats import ImageFacts
+from chalicelib.extraction.formats.bmp import read_bmp
 from chalicelib.extraction.formats.heif import NotAStillImageError, read_heif
 from chalicelib.extraction.formats.ico import read_ico
 from chalicelib.extraction.formats.jpeg import read_jpeg
@@ -38,6 +39,7 @@ from chalicelib.extraction.sniff import sniff_mime
 OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/jpeg": read_jpeg,
     "image/png": read_png,
+    "image/bmp": read_bmp,
     "image/tiff": read_tiff,
     "image/webp": read_webp,
     "image/x-icon": read_ico,

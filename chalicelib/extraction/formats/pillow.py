@@ -1,4 +1,4 @@
-"""GIF, BMP and JPEG 2000 headers, parsed by Pillow.
+"""GIF and JPEG 2000 headers, parsed by Pillow.
 
 `Image.open` parses only the header. We never touch anything that makes
 Pillow read on (`n_frames` of a GIF walks every frame).
@@ -22,7 +22,7 @@ Image.MAX_IMAGE_PIXELS = None
 
 # Formats Pillow reads for us, by plugin name. Restricting Image.open to these
 # keeps exotic plugins (EPS, PSD, ...) away from untrusted uploads.
-PILLOW_FORMATS = ("GIF", "BMP", "JPEG2000")
+PILLOW_FORMATS = ("GIF", "JPEG2000")
 Image.init()
 PILLOW_MIMES = {Image.MIME[fmt] for fmt in PILLOW_FORMATS} | {"image/jp2"}
 
@@ -54,7 +54,7 @@ def _read(fp: BudgetedReader) -> ImageFacts:
             icc=info.get("icc_profile") or None,
             transparency=info.get("transparency") is not None,
         )
-        if image.format in ("BMP", "JPEG2000"):
+        if image.format == "JPEG2000":
             facts.dpi = _dpi(info.get("dpi"))
         if image.format == "GIF":
             facts.frames, facts.animated = scan_gif(fp)
