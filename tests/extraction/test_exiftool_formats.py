@@ -16,6 +16,7 @@ import subprocess
 
 import pytest
 from test_bmp import VARIANTS as BMP_VARIANTS
+from test_tiff import VARIANTS as TIFF_VARIANTS
 
 from chalicelib.extraction.extract import extract_metadata
 
@@ -31,7 +32,9 @@ EXIFTOOL_WRONG_HEIGHT = {
 
 
 def _corpus() -> dict[str, bytes]:
-    return {f"{name}.bmp": data for name, data, _ in BMP_VARIANTS}
+    files = {f"{name}.bmp": data for name, data, _ in BMP_VARIANTS}
+    files.update({f"{name}.tif": data for name, data, _ in TIFF_VARIANTS})
+    return files
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +71,11 @@ def test_bmp_headers_agree_with_exiftool(compared, name):
     bits = theirs.get("File:BitDepth")
     if bits and bits <= 8:  # palette images: bits per index, for both
         assert ours["bit_depth"] == bits
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in TIFF_VARIANTS])
+def test_tiff_variants_agree_with_exiftool(compared, name):
+    ours, theirs = compared[f"{name}.tif"]
+    assert ours["status"] == "ok"
+    assert theirs["Composite:ImageSize"] == f"{ours['width']} {ours['height']}"
+    assert ours["bit_depth"] == int(str(theirs["IFD0:BitsPerSample"]).split()[0])

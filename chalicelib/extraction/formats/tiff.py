@@ -142,6 +142,7 @@ class Picture:
     height: int
     mode: str
     bit_depth: int | None
+    extra_alpha: bool = False
 
 
 def picture(tiff: TiffReader, ifd: Ifd) -> Picture:
@@ -151,16 +152,19 @@ def picture(tiff: TiffReader, ifd: Ifd) -> Picture:
         raise ValueError("the TIFF image has no size")
     bits = tiff.values(ifd, BITS_PER_SAMPLE) or [1]
     depth = int(bits[0]) if isinstance(bits[0], int) and 0 < bits[0] <= 64 else None
+    extra = [int(v) for v in tiff.values(ifd, EXTRA_SAMPLES)]
     mode = tiff_mode(
         photometric=tiff.number(ifd, PHOTOMETRIC, 0),
         samples=tiff.number(ifd, SAMPLES_PER_PIXEL, 1),
         bits=depth or 8,
-        extra=[int(v) for v in tiff.values(ifd, EXTRA_SAMPLES)],
+        extra=extra,
         sample_format=tiff.number(ifd, SAMPLE_FORMAT, 1),
         compression=tiff.number(ifd, COMPRESSION, 1),
         big_endian=tiff.order == ">",
     )
-    return Picture(width, height, mode, depth)
+    # An alpha sample in a mode without one (CMYK + alpha): has_alpha still says so.
+    alpha = "A" not in mode and bool(set(extra[:1]) & {1, 2})
+    return Picture(width, height, mode, depth, alpha)
 
 
 def tiff_mode(
@@ -199,6 +203,8 @@ def tiff_mode(
         return "CMYK"
     if photometric in (8, 9, 10):
         return "LAB"
+    if photometric == 6 and compression == 1:
+        return "YCbCr"  # Pillow converts YCbCr to RGB only where libtiff decodes
     if photometric in (6, 32845, 32803, 34892):  # YCbCr, LogLuv, CFA and linear raw: colour
         return "RGB"
     # Unknown interpretations: judge by the number of samples.
@@ -217,6 +223,7 @@ def read_tiff(fp: BudgetedReader) -> ImageFacts:
         height=found.height,
         mode=found.mode,
         bit_depth=found.bit_depth,
+        transparency=found.extra_alpha,
         # Counting pages means walking every IFD: unknown when there is a second one.
         frames=None if ifd0.next else 1,
         exif_is_file=True,
