@@ -480,3 +480,12 @@ def bmp_file(
     offset = 14 + len(header) + len(extra) + len(colours)
     body = header + extra + colours + data
     return b"BM" + struct.pack("<LHHL", 14 + len(body), 0, 0, offset) + body
+
+
+def jpeg_with_dnl(size: tuple[int, int] = (40, 30)) -> bytes:
+    """A baseline JPEG whose frame header says height 0, defined by a DNL marker after the scan."""
+    data = bytearray(image_bytes("JPEG", size))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 7] = b"\x00\x00"  # frame header: precision (1), height (2), width (2)
+    eoi = data.rindex(b"\xff\xd9")
+    return bytes(data[:eoi]) + b"\xff\xdc\x00\x04" + struct.pack(">H", size[1]) + b"\xff\xd9"

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 import pytest
+from images import jpeg_with_dnl
 from test_bmp import VARIANTS as BMP_VARIANTS
 from test_tiff import VARIANTS as TIFF_VARIANTS
 
@@ -34,6 +35,7 @@ EXIFTOOL_WRONG_HEIGHT = {
 def _corpus() -> dict[str, bytes]:
     files = {f"{name}.bmp": data for name, data, _ in BMP_VARIANTS}
     files.update({f"{name}.tif": data for name, data, _ in TIFF_VARIANTS})
+    files["dnl.jpg"] = jpeg_with_dnl((40, 30))
     return files
 
 
@@ -79,3 +81,10 @@ def test_tiff_variants_agree_with_exiftool(compared, name):
     assert ours["status"] == "ok"
     assert theirs["Composite:ImageSize"] == f"{ours['width']} {ours['height']}"
     assert ours["bit_depth"] == int(str(theirs["IFD0:BitsPerSample"]).split()[0])
+
+
+def test_jpeg_dnl_height(compared):
+    """ExifTool does not read DNL markers and reports height 0; the spec says 30."""
+    ours, theirs = compared["dnl.jpg"]
+    assert (ours["width"], theirs["File:ImageWidth"]) == (40, 40)
+    assert (ours["height"], theirs["File:ImageHeight"]) == (30, 0)
