@@ -489,3 +489,28 @@ def jpeg_with_dnl(size: tuple[int, int] = (40, 30)) -> bytes:
     data[sof + 5 : sof + 7] = b"\x00\x00"  # frame header: precision (1), height (2), width (2)
     eoi = data.rindex(b"\xff\xd9")
     return bytes(data[:eoi]) + b"\xff\xdc\x00\x04" + struct.pack(">H", size[1]) + b"\xff\xd9"
+
+
+def tiny_lossless_webp(width: int = 3, height: int = 2) -> bytes:
+    """The smallest valid lossless WebP: 28 bytes (5 one-symbol prefix codes, no transforms).
+
+    libwebp decodes it (to black); real encoders write files this small for flat images.
+    """
+    bits: list[int] = []
+
+    def put(value: int, count: int) -> None:
+        bits.extend((value >> i) & 1 for i in range(count))
+
+    put(width - 1, 14)
+    put(height - 1, 14)
+    put(0, 4)  # no alpha, version 0
+    put(0, 3)  # no transform, no colour cache, no meta prefix codes
+    for _ in range(5):  # green, red, blue, alpha, distance: a simple code of symbol 0
+        put(0b0001, 4)
+    bits += [0] * (-len(bits) % 8)
+    stream = bytes(
+        sum(b << i for i, b in enumerate(bits[j : j + 8])) for j in range(0, len(bits), 8)
+    )
+    payload = b"\x2f" + stream
+    body = b"WEBPVP8L" + struct.pack("<L", len(payload)) + payload + b"\x00" * (len(payload) & 1)
+    return b"RIFF" + struct.pack("<L", len(body)) + body

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 import pytest
-from images import jpeg_with_dnl
+from images import jpeg_with_dnl, tiny_lossless_webp
 from test_bmp import VARIANTS as BMP_VARIANTS
 from test_tiff import VARIANTS as TIFF_VARIANTS
 
@@ -36,6 +36,7 @@ def _corpus() -> dict[str, bytes]:
     files = {f"{name}.bmp": data for name, data, _ in BMP_VARIANTS}
     files.update({f"{name}.tif": data for name, data, _ in TIFF_VARIANTS})
     files["dnl.jpg"] = jpeg_with_dnl((40, 30))
+    files["lossless-28-bytes.webp"] = tiny_lossless_webp(3, 2)
     return files
 
 
@@ -88,3 +89,9 @@ def test_jpeg_dnl_height(compared):
     ours, theirs = compared["dnl.jpg"]
     assert (ours["width"], theirs["File:ImageWidth"]) == (40, 40)
     assert (ours["height"], theirs["File:ImageHeight"]) == (30, 0)
+
+
+def test_a_28_byte_lossless_webp(compared):
+    ours, theirs = compared["lossless-28-bytes.webp"]
+    assert ours["status"] == "ok"
+    assert theirs["Composite:ImageSize"] == f"{ours['width']} {ours['height']}" == "3 2"
