@@ -514,3 +514,63 @@ def tiny_lossless_webp(width: int = 3, height: int = 2) -> bytes:
     payload = b"\x2f" + stream
     body = b"WEBPVP8L" + struct.pack("<L", len(payload)) + payload + b"\x00" * (len(payload) & 1)
     return b"RIFF" + struct.pack("<L", len(body)) + body
+
+
+# --- HEIF variants ----------------------------------------------------------------
+def bmff_box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">L", 8 + len(payload)) + kind + payload
+
+
+def mini_heif(
+    size: tuple[int, int] = (200, 100),
+    codec_brand: bytes = b"heic",
+    alpha: bool = False,
+    orientation: int = 1,
+    icc: bytes | None = None,
+    exif: bytes | None = None,
+    xmp: bytes | None = None,
+    image: bytes = b"\x00" * 32,
+) -> bytes:
+    """A low-overhead HEIF (`mif3` brand, `mini` box: ISO/IEC 23008-12 AMD 2) built bit by
+    bit; `exif` is a TIFF structure (stored without the item's 4-byte offset)."""
+    bits: list[int] = []
+
+    def put(value: int, count: int) -> None:
+        bits.extend((value >> (count - 1 - i)) & 1 for i in range(count))
+
+    width, height = size
+    small = width <= 128 and height <= 128
+    put(0, 2)  # version
+    for flag in (0, 0, 1, alpha, 0, 0, icc is not None, exif is not None, xmp is not None):
+        put(int(bool(flag)), 1)  # codec types, float, full range, alpha, cicp, hdr, icc, exif, xmp
+    put(1, 2)  # chroma 4:2:0
+    put(orientation - 1, 3)
+    put(int(small), 1)
+    put(width - 1, 7 if small else 15)
+    put(height - 1, 7 if small else 15)
+    put(0, 1)  # chroma horizontally centred (4:2:0 also has the vertical flag)
+    put(0, 1)
+    put(0, 1)  # 8 bits (no high bit depth)
+    if alpha:
+        put(0, 1)  # not premultiplied
+    config = b"\x01\x02\x03"
+    has_metadata = icc is not None or exif is not None or xmp is not None
+    if has_metadata:
+        put(0, 1)  # few metadata bytes: no (20-bit sizes)
+    put(0, 1)  # few codec config bytes: no (12 bits)
+    put(0, 1)  # few item data bytes: no (28 bits)
+    if icc is not None:
+        put(len(icc) - 1, 20)
+    put(len(config), 12)
+    put(len(image) - 1, 28)
+    if alpha:
+        put(0, 28)  # no alpha item data
+    if exif is not None:
+        put(len(exif) - 1, 20)
+    if xmp is not None:
+        put(len(xmp) - 1, 20)
+    bits += [0] * (-len(bits) % 8)
+    header = bytes(int("".join(map(str, bits[i : i + 8])), 2) for i in range(0, len(bits), 8))
+    chunks = config + (icc or b"") + image + (exif or b"") + (xmp or b"")
+    ftyp = bmff_box(b"ftyp", b"mif3" + b"\x00" * 4 + b"mif3" + codec_brand)
+    return ftyp + bmff_box(b"mini", header + chunks)

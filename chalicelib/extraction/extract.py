@@ -24,7 +24,7 @@ from chalicelib.extraction.fields import (
 )
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.formats.bmp import read_bmp
-from chalicelib.extraction.formats.heif import NotAStillImageError, read_heif
+from chalicelib.extraction.formats.heif import read_heif
 from chalicelib.extraction.formats.ico import read_ico
 from chalicelib.extraction.formats.jpeg import read_jpeg
 from chalicelib.extraction.formats.pillow import PILLOW_MIMES, read_with_pillow
@@ -46,6 +46,7 @@ OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/heic": read_heif,
     "image/heif": read_heif,
     "image/avif": read_heif,
+    "image/heif-sequence": read_heif,
 }
 SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS)
 
@@ -78,8 +79,6 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
         if sniffed in SUPPORTED_MIMES:
             return _failure("corrupt", f"the {sniffed} header cannot be parsed", sniffed)
         return _failure("unsupported", "not an image format this service reads", sniffed)
-    except NotAStillImageError as error:
-        return _failure("unsupported", str(error), sniffed)
     except Exception as error:  # noqa: BLE001 - any parser failure means a bad file
         return _failure("corrupt", _describe_error(error), sniffed)
     return _ok(facts, reader)

@@ -34,7 +34,11 @@ _FTYP_BRANDS = {
     b"heim": "image/heic",
     b"heis": "image/heic",
     b"mif1": "image/heif",
-    b"msf1": "image/heif",
+    b"mif2": "image/heif",
+    b"mif3": "image/heif",
+    b"msf1": "image/heif-sequence",
+    b"hevc": "image/heif-sequence",
+    b"hevx": "image/heif-sequence",
     b"qt  ": "video/quicktime",
 }
 

@@ -324,7 +324,7 @@ ATTACKS: list[tuple[str, bytes, str | None]] = [
     (
         "heif-sequence-only",
         box(b"ftyp", b"msf1\x00\x00\x00\x00msf1") + box(b"moov", bytes(40)),
-        "unsupported",
+        "corrupt",  # a sequence brand, but no image track
     ),
 ]
 

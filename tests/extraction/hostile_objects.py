@@ -25,7 +25,7 @@ from hostile_builders import (
     riff_webp,
     webp_chunk,
 )
-from images import image_bytes, srgb_icc, tiff_structure
+from images import image_bytes, mini_heif, srgb_icc, tiff_structure
 
 XMP_ID = b"XML:com.adobe.xmp\x00"
 
@@ -177,6 +177,15 @@ def heif_many_associations(items: int) -> bytes:
     return heif([pitm, iinf, box(b"iprp", ipco + ipma)])
 
 
+def heif_moov_fan_out(tracks: int, width: int) -> bytes:
+    """A sequence whose tracks nest `width` x `width` empty boxes where the walk looks."""
+    stbl = box(b"stbl", box(b"free", b"") * width)
+    minf = box(b"minf", stbl * width)
+    trak = box(b"trak", box(b"mdia", minf))
+    ftyp = box(b"ftyp", b"msf1\x00\x00\x00\x00msf1")
+    return ftyp + box(b"moov", trak * tracks)
+
+
 def xmp_many_elements(count: int) -> bytes:
     """An XMP packet whose description has `count` empty elements (one tree node each)."""
     return (
@@ -227,6 +236,12 @@ MANY_OBJECTS: list[tuple[str, bytes, str | None]] = [
     ("heif-45k-items", heif_many_items(45_000), "ok"),
     ("heif-400k-references", heif_many_references(400_000), None),
     ("heif-3000-items-255-properties", heif_many_associations(3000), None),
+    ("heif-moov-8-tracks-60x60-boxes", heif_moov_fan_out(8, 60), "corrupt"),
+    (
+        "heif-mini-lying-sizes",
+        mini_heif((300, 200), exif=b"II*\x00" + bytes(4), xmp=b"<x/>")[:-40] + b"\xff" * 3,
+        None,
+    ),
     ("xmp-300k-elements", webp_with_xmp(xmp_many_elements(300_000)), "ok"),
     ("xmp-100k-list-items", webp_with_xmp(xmp_many_list_items(100_000)), "ok"),
     (
