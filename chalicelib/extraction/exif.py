@@ -82,6 +82,8 @@ class ExifData:
     blocks: dict[str, bytes] = field(default_factory=dict)
     # Offset of the next IFD after IFD0 (a TIFF's second page), 0 when none.
     next_ifd: int = 0
+    # The MakerNote's (offset in the TIFF structure, bytes), for makernotes.py.
+    maker_note: tuple[int, bytes] | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -97,21 +99,36 @@ def parse_tiff_file(read_at: ReadAt, size: int) -> ExifData:
     return _Parser(read_at, size).run()
 
 
+def parse_exif_parts(parts: list[tuple[str, bytes]]) -> ExifData:
+    """EXIF stored as separate TIFF structures, one per IFD ("IFD0", "Exif", "GPS"),
+    as Canon's CR3 does (CMT1, CMT2, CMT4): each structure's first IFD is that IFD."""
+    tags = SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
+    result = ExifData(tags=tags.items)
+    for role, data in parts:
+        parser = _Parser(lambda offset, size, d=data: d[offset : offset + size], len(data), tags)
+        found = parser.run(role)
+        result.warnings.extend(found.warnings)
+        result.blocks.update(found.blocks)
+        result.maker_note = result.maker_note or found.maker_note
+    return result
+
+
 class _Parser:
-    def __init__(self, read_at: ReadAt, size: int) -> None:
+    def __init__(self, read_at: ReadAt, size: int, tags: SizedDict | None = None) -> None:
         self._read_at = read_at
         self._size = size
-        self._tags = SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
+        self._tags = tags or SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
         self._seen: set[int] = set()
         self._result = ExifData(tags=self._tags.items)
 
-    def run(self) -> ExifData:
+    def run(self, role: str = "IFD0") -> ExifData:
         head = self._read_at(0, 16)
         if head[:2] not in (b"II", b"MM"):
             raise ExifError("no TIFF byte-order mark")
         order = "<" if head[:2] == b"II" else ">"
         magic = struct.unpack(order + "H", head[2:4])[0]
-        if magic == 42 and len(head) >= 8:
+        # 42, and the magic numbers of Olympus (ORF) and Panasonic (RW2) raws.
+        if magic in (42, 0x4F52, 0x5352, 0x55) and len(head) >= 8:
             self._big, first = False, struct.unpack(order + "L", head[4:8])[0]
         elif magic == 43 and len(head) >= 16:
             self._big, first = True, struct.unpack(order + "Q", head[8:16])[0]
@@ -124,9 +141,12 @@ class _Parser:
             kind: struct.Struct(order + code).unpack for kind, (_, code) in _TYPES.items()
         }
         self._pair = {code: struct.Struct(order + code * 2).unpack for code in "Ll"}
-        pointers, self._result.next_ifd = self._ifd(
-            first, MAIN_TAGS, "IFD0", (EXIF_IFD, GPS_IFD), top=True
-        )
+        if role == "IFD0":
+            pointers, self._result.next_ifd = self._ifd(
+                first, MAIN_TAGS, "IFD0", (EXIF_IFD, GPS_IFD), top=True
+            )
+        else:  # a structure holding only the Exif or GPS IFD (CR3)
+            pointers = {EXIF_IFD if role == "Exif" else GPS_IFD: first}
         if EXIF_IFD in pointers:
             inner, _ = self._ifd(pointers[EXIF_IFD], MAIN_TAGS, "Exif IFD", (INTEROP_IFD,))
             if INTEROP_IFD in inner:

@@ -24,12 +24,13 @@ from chalicelib.extraction.fields import (
 )
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.formats.bmp import read_bmp
+from chalicelib.extraction.formats.cr3 import read_cr3
 from chalicelib.extraction.formats.heif import read_heif
 from chalicelib.extraction.formats.ico import read_ico
 from chalicelib.extraction.formats.jpeg import read_jpeg
 from chalicelib.extraction.formats.pillow import PILLOW_MIMES, read_with_pillow
 from chalicelib.extraction.formats.png import read_png
-from chalicelib.extraction.formats.tiff import read_tiff
+from chalicelib.extraction.formats.raw import RAW_MIMES, read_raf, read_tiff_or_raw
 from chalicelib.extraction.formats.webp import read_webp
 from chalicelib.extraction.metadata import read_metadata
 from chalicelib.extraction.sniff import sniff_mime
@@ -40,7 +41,12 @@ OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/jpeg": read_jpeg,
     "image/png": read_png,
     "image/bmp": read_bmp,
-    "image/tiff": read_tiff,
+    "image/tiff": read_tiff_or_raw,  # and the TIFF-based camera raws
+    "image/x-canon-cr2": read_tiff_or_raw,
+    "image/x-olympus-orf": read_tiff_or_raw,
+    "image/x-panasonic-rw2": read_tiff_or_raw,
+    "image/x-fujifilm-raf": read_raf,
+    "image/x-canon-cr3": read_cr3,
     "image/webp": read_webp,
     "image/x-icon": read_ico,
     "image/heic": read_heif,
@@ -48,7 +54,7 @@ OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/avif": read_heif,
     "image/heif-sequence": read_heif,
 }
-SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS)
+SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS) | set(RAW_MIMES.values())
 
 _SNIFF_BYTES = 64
 _MAX_ERROR_CHARS = 300

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from chalicelib.extraction.budget import BudgetedReader
-from chalicelib.extraction.exif import ExifData, parse_exif, parse_tiff_file
+from chalicelib.extraction.exif import ExifData, parse_exif, parse_exif_parts, parse_tiff_file
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.icc import profile_description
 from chalicelib.extraction.iptc import iptc_from_photoshop, parse_iim
@@ -43,7 +43,7 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
     for message in facts.warnings:
         found.warn(message)
     blocks: dict[str, bytes] = {}
-    if facts.exif_is_file or facts.exif:
+    if facts.exif_is_file or facts.exif or facts.exif_parts:
         exif = _guarded(found, "EXIF", lambda: _exif(facts, reader))
         if exif is not None:
             found.exif = exif.tags
@@ -74,6 +74,8 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
 
 
 def _exif(facts: ImageFacts, reader: BudgetedReader) -> ExifData:
+    if facts.exif_parts:
+        return parse_exif_parts(facts.exif_parts)
     if facts.exif_is_file:
         return parse_tiff_file(reader.read_at, reader.size)
     return parse_exif(facts.exif)

@@ -186,6 +186,21 @@ def heif_moov_fan_out(tracks: int, width: int) -> bytes:
     return ftyp + box(b"moov", trak * tracks)
 
 
+def nikon_with_sub_ifds(count: int) -> bytes:
+    """A Nikon-made TIFF whose SubIFDs tag lists `count` offsets, all of IFD0 itself."""
+    first = [(0x0100, 3, 8), (0x0101, 3, 8), (0x0102, 3, 8), (0x0106, 3, 32803), (0x0111, 4, 0)]
+    first += [(0x010F, 2, "NIKON CORPORATION")]
+    return tiff_structure([[*first, (0x014A, 4, struct.pack("<L", 8) * count)]])
+
+
+def raf_lying(count: int, length: int) -> bytes:
+    """A RAF header whose directory claims `count` entries of `length` bytes."""
+    header = b"FUJIFILMCCD-RAW 0201FF383501".ljust(84, b"\x00")
+    header += struct.pack(">LLLLLL", 0xFFFFFF00, 0xFFFF, 108, 0, 0, 0)
+    entries = struct.pack(">HH", 0x100, length) * 1000
+    return header + struct.pack(">L", count) + entries
+
+
 def xmp_many_elements(count: int) -> bytes:
     """An XMP packet whose description has `count` empty elements (one tree node each)."""
     return (
@@ -242,6 +257,8 @@ MANY_OBJECTS: list[tuple[str, bytes, str | None]] = [
         mini_heif((300, 200), exif=b"II*\x00" + bytes(4), xmp=b"<x/>")[:-40] + b"\xff" * 3,
         None,
     ),
+    ("nef-1m-sub-ifds", nikon_with_sub_ifds(1_000_000), None),
+    ("raf-lying-directory-and-preview", raf_lying(255, 0xFFFF), "corrupt"),
     ("xmp-300k-elements", webp_with_xmp(xmp_many_elements(300_000)), "ok"),
     ("xmp-100k-list-items", webp_with_xmp(xmp_many_list_items(100_000)), "ok"),
     (

@@ -16,7 +16,9 @@ import subprocess
 
 import pytest
 from images import jpeg_with_dnl, tiny_lossless_webp
+from raw_files import RAW
 from test_bmp import VARIANTS as BMP_VARIANTS
+from test_exiftool_diff import EXIF_GROUPS, _exiftool_value, _same
 from test_heif import _avif_sequence, _heif_sequence
 from test_tiff import VARIANTS as TIFF_VARIANTS
 
@@ -40,6 +42,7 @@ def _corpus() -> dict[str, bytes]:
     files["lossless-28-bytes.webp"] = tiny_lossless_webp(3, 2)
     files["sequence.avif"] = _avif_sequence()
     files["sequence-only.heif"] = _heif_sequence()
+    files.update({f"raw.{kind.lower()}": make() for kind, (make, _, _) in RAW.items()})
     return files
 
 
@@ -51,7 +54,9 @@ def compared(tmp_path_factory) -> dict[str, tuple[dict, dict]]:
     for name, data in corpus.items():
         (folder / name).write_bytes(data)
     output = subprocess.run(
-        [EXIFTOOL, "-n", "-j", "-G1", "-q", str(folder)], check=True, capture_output=True
+        [EXIFTOOL, "-n", "-j", "-G1", "-q", "-ext", "*", str(folder)],
+        check=True,
+        capture_output=True,
     ).stdout
     theirs = {entry["SourceFile"].rsplit("/", 1)[-1]: entry for entry in json.loads(output)}
     return {
@@ -108,3 +113,18 @@ def test_image_sequences_agree_with_exiftool(compared, name):
     assert (ours["status"], ours["animated"]) == ("ok", True)
     assert theirs["Composite:ImageSize"] == f"{ours['width']} {ours['height']}"
     assert theirs["Track1:ImageWidth"] == ours["width"]
+
+
+@pytest.mark.parametrize("kind", sorted(RAW))
+def test_raws_agree_with_exiftool(compared, kind):
+    """Type, MIME type and the full-resolution size as ExifTool reports them, and every
+    EXIF value we keep."""
+    ours, theirs = compared[f"raw.{kind.lower()}"]
+    assert ours["format"] == theirs["File:FileType"]
+    assert ours["mime_type"] == theirs["File:MIMEType"]
+    assert theirs["Composite:ImageSize"] == f"{ours['width']} {ours['height']}"
+    assert ours["exif"]
+    for tag, value in ours["exif"].items():
+        keys = [f"{group}:{tag}" for group in EXIF_GROUPS if f"{group}:{tag}" in theirs]
+        assert keys, f"{kind}: {tag} is not in ExifTool's output"
+        assert _same(_exiftool_value(tag, value), theirs[keys[0]]), (tag, value)

@@ -31,13 +31,17 @@ class Track:
 def read_track(fp: BudgetedReader, start: int, end: int) -> Track | None:
     """The first visual track of the `moov` box at [start, end) that is not an auxiliary
     (alpha, depth) track; None when there is none."""
+    return next(read_tracks(fp, start, end), None)
+
+
+def read_tracks(fp: BudgetedReader, start: int, end: int) -> Iterator[Track]:
+    """The visual, non-auxiliary tracks of the `moov` box at [start, end), in order."""
     walk = _Walk(fp)
     for kind, begin, stop in walk.children(start, end):
         if kind == b"trak":
             track = walk.trak(begin, stop)
             if track is not None:
-                return track
-    return None
+                yield track
 
 
 class _Walk:
