@@ -1,7 +1,8 @@
 """EXIF (a TIFF structure) from a JPEG APP1, PNG eXIf, WebP EXIF, HEIF Exif item or a TIFF file.
 
 Our own parser rather than Pillow's: it follows only IFD0, the Exif, GPS and
-Interop sub-IFDs (never the thumbnail IFD or MakerNote), reads each IFD once (offset
+Interop sub-IFDs (never the thumbnail IFD; the MakerNote is set aside for
+makernotes.py), reads each IFD once (offset
 loops end), bounds every count, and keeps only named tags with plain values,
 so whatever the input, the result is small and storable.
 """
@@ -41,6 +42,8 @@ MAX_VALUE_BYTES = 64 * 1024  # one tag value; larger ones are blobs we do not ke
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # XMP / IPTC / ICC blocks inside a TIFF file
 MAX_BYTE_ITEMS = 64  # BYTE arrays longer than this are binary data, not values
 MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS  # enough for MAX_TEXT_CHARS characters of UTF-8
+MAX_MAKER_NOTE_BYTES = 256 * 1024  # maker notes are read for their ISO and lens only
+MAKER_NOTE = 0x927C
 
 # type id -> (bytes per item, struct code); codes are per item, without byte order.
 _TYPES: dict[int, tuple[int, str]] = {
@@ -82,8 +85,8 @@ class ExifData:
     blocks: dict[str, bytes] = field(default_factory=dict)
     # Offset of the next IFD after IFD0 (a TIFF's second page), 0 when none.
     next_ifd: int = 0
-    # The MakerNote's (offset in the TIFF structure, bytes), for makernotes.py.
-    maker_note: tuple[int, bytes] | None = None
+    # The MakerNote's (offset in the TIFF structure, bytes, byte order), for makernotes.py.
+    maker_note: tuple[int, bytes, str] | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -219,6 +222,8 @@ class _Parser:
                     pointers[tag] = value
             elif top and tag in BLOCK_TAGS:
                 self._block(BLOCK_TAGS[tag], kind, n, inline)
+            elif tag == MAKER_NOTE and label == "Exif IFD" and kind == 7:
+                self._maker_note(n, inline)
         next_ifd = 0
         if len(table) >= count * entry_size + next_size:
             next_ifd = self._offset(table[count * entry_size : count * entry_size + next_size])[0]
@@ -264,6 +269,12 @@ class _Parser:
         if None in numbers:
             return None  # a zero denominator, NaN or an absurd magnitude: no honest value
         return _scalar_or_list(numbers)
+
+    def _maker_note(self, n: int, inline: bytes) -> None:
+        """Kept aside (not in the tags) for makernotes.py: its ISO and lens only."""
+        raw = self._raw(7, n, inline, MAX_MAKER_NOTE_BYTES) if n > len(inline) else None
+        if raw is not None:
+            self._result.maker_note = (self._offset(inline)[0], raw, self._order)
 
     def _block(self, name: str, kind: int, n: int, inline: bytes) -> None:
         if kind not in _TYPES:

@@ -93,7 +93,9 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
 def _ok(facts: ImageFacts, reader: BudgetedReader) -> dict[str, Any]:
     found = read_metadata(facts, reader)
     exif, xmp, iptc = found.exif or {}, found.xmp or {}, found.iptc or {}
-    derived = normalized_fields(facts.width, facts.height, facts.orientation, exif, xmp, iptc)
+    derived = normalized_fields(
+        facts.width, facts.height, facts.orientation, exif, xmp, iptc, found.maker
+    )
     derived.update(
         has_alpha=has_alpha(facts.mode, facts.transparency),
         animated=bool(facts.animated),
