@@ -10,7 +10,7 @@ sum     = $(shell cat $(1) | cksum | cut -d' ' -f1)
 STACK_STAMP := $(VENV)/.stack-$(call sum,requirements.txt requirements-local.txt)
 DEV_STAMP   := $(VENV)/.dev-$(call sum,requirements.txt requirements-local.txt requirements-dev.txt)
 
-.PHONY: dev upload test lint install system-tools clean deploy destroy reconcile
+.PHONY: dev upload test lint install system-tools clean deploy destroy reconcile redrive
 
 # PORT, LOCAL_AWS_PORT, DATA_DIR, RESET=1, RELOAD=1, WORKERS: see devstack/stack.py.
 dev: $(STACK_STAMP)  ## run the whole service locally (emulator, event pump, API); Ctrl-C stops it
@@ -32,11 +32,13 @@ lint: $(DEV_STAMP)
 # A stage on a real AWS account (see README, "Deploy"). The account and region
 # come from AWS_PROFILE and AWS_DEFAULT_REGION (or your AWS config); BUCKET=name uses an
 # existing bucket, VERSIONING=true keeps old object versions, LOG_RETENTION_DAYS
-# (default 30). destroy keeps the bucket and its images unless DELETE_DATA=1.
+# (default 30), ALARM_EMAIL=you@example.com gets the stage's alarms. destroy
+# keeps the bucket and its images unless DELETE_DATA=1.
 deploy: $(STACK_STAMP)  ## bucket + table (CloudFormation), names into .chalice/, chalice deploy
 	$(BIN)/python -m ops.deploy deploy --stage "$(or $(STAGE),dev)" \
 	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(VERSIONING),--versioning "$(VERSIONING)") \
-	  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)")
+	  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)") \
+	  $(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)")
 
 destroy: $(STACK_STAMP)  ## chalice delete + delete the stack (the bucket stays unless DELETE_DATA=1)
 	$(BIN)/python -m ops.deploy destroy --stage "$(or $(STAGE),dev)" \
@@ -46,6 +48,11 @@ destroy: $(STACK_STAMP)  ## chalice delete + delete the stack (the bucket stays 
 # local stack, found through its data folder). FORCE=1 re-extracts every object.
 reconcile: $(STACK_STAMP)  ## make the table equal the bucket again
 	@$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force)
+
+# Replay the events the handlers failed on (the stage's failed-events queue;
+# locally, the event pump's dead-letter queue) through the same handlers.
+redrive: $(STACK_STAMP)  ## replay failed events, then report what each did
+	@$(BIN)/python -m ops.redrive --stage "$(or $(STAGE),local)"
 
 install: $(DEV_STAMP)
 

@@ -1,10 +1,11 @@
 """`python -m devstack.api`: the app's routes on loopback, as `chalice local` serves them.
 
 The same server as `chalice local` (Chalice's LocalDevServer, the stage's
-config and environment), run as a child of `python -m devstack` so that it
-dies with it, with one log line per request (the app's JSON line; Chalice's
-access line is dropped) and without its reloader (the parent restarts this
-process when RELOAD=1 and app.py or chalicelib/ change).
+config and environment, answering like API Gateway: devstack/localapi.py),
+run as a child of `python -m devstack` so that it dies with it, with one log
+line per request (the app's JSON line; Chalice's access line is dropped) and
+without its reloader (the parent restarts this process when RELOAD=1 and
+app.py or chalicelib/ change).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     from chalice.cli.factory import CLIFactory
     from chalice.local import ChaliceRequestHandler, create_local_server
 
+    from devstack import localapi
+
+    localapi.patch()  # any method reaches the app; http.server's own errors are JSON
     # The app's middleware logs each request as one JSON line; this is the other.
     ChaliceRequestHandler.log_request = lambda self, *args: None  # type: ignore[method-assign]
     # http.server sends headers and body separately: without TCP_NODELAY every

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 
@@ -20,9 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.dependencies import Dependencies
 from chalicelib.reconcile import reconcile
 from chalicelib.settings import Settings
-from devstack import state
 from devstack.progress import PhaseProgress
-from devstack.stages import stage_environment
+from ops.stage_env import use_stage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,18 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", help="AWS region (default: the environment's)")
     args = parser.parse_args(argv)
 
-    env = stage_environment(args.stage)
-    if args.stage == "local" and not os.environ.get("AWS_ENDPOINT_URL"):
-        try:
-            env.update(state.find().aws_environment())
-        except state.NoStackError as error:
-            print(f"reconcile: {error}", file=sys.stderr)
-            return 2
-    if args.profile:
-        env["AWS_PROFILE"] = args.profile
-    if args.region:
-        env["AWS_DEFAULT_REGION"] = args.region
-    os.environ.update(env)
+    use_stage(args.stage, args.profile, args.region)  # the running local stack, for `local`
 
     progress = PhaseProgress(sys.stderr, label="reconcile: ")
     try:
@@ -61,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     progress.close()  # each pass's final count
     print(json.dumps({**asdict(report), "complete": report.complete}, indent=2))
-    if report.resume_after:
-        print(f"stopped early: resume with --start-after {report.resume_after!r}", file=sys.stderr)
+    if report.failed:
+        print(f"{report.failed} keys failed for a transient reason: run again", file=sys.stderr)
+    if report.counters_busy:
+        print("counters were written to during the count: run again", file=sys.stderr)
     return 0 if report.complete else 3
 
 
