@@ -56,14 +56,18 @@ redrive: $(STACK_STAMP)  ## replay failed events, then report what each did
 
 install: $(DEV_STAMP)
 
-# ExifTool is the reference the extraction is checked against (Debian package).
+# ExifTool is the reference the extraction is checked against; jq and curl run
+# the documentation's examples in the tests (Debian packages).
+SYSTEM_TOOLS := exiftool:libimage-exiftool-perl jq:jq curl:curl
 system-tools:
-	@command -v exiftool >/dev/null || { \
+	@missing=; for tool in $(SYSTEM_TOOLS); do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; \
-	  else echo "make test needs exiftool: sudo apt-get install libimage-exiftool-perl"; exit 1; fi; \
-	  command -v apt-get >/dev/null || { echo "make test needs exiftool (package libimage-exiftool-perl)"; exit 1; }; \
-	  echo "make: installing exiftool (Debian package, about 20 s)"; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl >/dev/null; }
+	  else echo "make test needs:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	  command -v apt-get >/dev/null || { echo "make test needs:$$missing"; exit 1; }; \
+	  echo "make: installing$$missing (Debian packages, about 20 s)"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
 # One line per install step: what, and about how long it takes the first time.
 $(BIN)/python:

@@ -28,7 +28,8 @@ def restore_catalog(deps: Any, data: Path | None, restored: int, workers: int) -
     repairs = _repairs(data)
     if repairs is not None:
         done = _repair(deps, repairs, workers)
-        return f"catalog restored from its snapshot ({done:,} repaired) in {_since(started)}"
+        repaired = f" ({done:,} repaired)" if done else ""
+        return f"catalog restored from its snapshot{repaired} in {_since(started)}"
     if not restored:
         return None
     progress = PhaseProgress(sys.stdout, {"objects": restored}, "rebuilding the catalog: ")
