@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from urllib.parse import quote_plus
 
 import boto3
 import pytest
@@ -76,3 +79,36 @@ def test_failed_events_are_retried_with_the_same_sequencer_then_dead_lettered(qu
     (record,) = failure["requestPayload"]["Records"]
     assert record["s3"]["object"]["key"] == "uploads%2Fa.jpg"  # as S3 sent it: URL-encoded
     assert record["s3"]["object"]["sequencer"] == seen[0]  # its place in the key's order
+
+
+def test_workers_handle_a_batch_at_once_each_event_exactly_once(queue) -> None:
+    sqs, url = queue
+    handled: list[str] = []
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(event, context):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+            handled.append(event["Records"][0]["s3"]["object"]["key"])
+
+    for start in range(0, 20, 10):
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps(s3_event(f"uploads/{i}.jpg"))}
+            for i in range(start, start + 10)
+        ]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    pump = EventPump(sqs, url, slow, slow, workers=4)
+
+    started = time.monotonic()
+    while pump.poll_once():
+        pass
+
+    assert sorted(handled) == sorted(quote_plus(f"uploads/{i}.jpg") for i in range(20))
+    assert most[0] == 4  # four at a time
+    assert time.monotonic() - started < 20 * 0.2 / 2  # well under one at a time
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)

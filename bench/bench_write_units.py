@@ -1,0 +1,80 @@
+"""Write units of a created event as DynamoDB bills them: record packed in `doc` vs plain.
+
+moto reports a constant `ConsumedCapacity`, so this computes what DynamoDB
+would bill from the items the catalog writes (tests/capacity.py: the
+documented item-size rules; one unit per started KB, twice in a transaction):
+the record and its counter shard in one TransactWriteItems, plus the index
+writes the record causes (by_key projects every attribute, by_size a few).
+Side by side: the layout before (every field a plain attribute) and now.
+
+Run: .venv/bin/python bench/bench_write_units.py
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from capacity import item_size, write_units  # noqa: E402
+from images import image_bytes, jpeg_with_exif, png_with_alpha, rich_jpeg  # noqa: E402
+
+from chalicelib.catalog.layout import encode, record_attributes  # noqa: E402
+from chalicelib.catalog.records import to_dynamo  # noqa: E402
+from chalicelib.extraction.extract import extract_metadata  # noqa: E402
+from chalicelib.ingest import build_record  # noqa: E402
+from chalicelib.s3file import ObjectInfo  # noqa: E402
+
+KEY = "uploads/2024/05/IMG_20240517_103015.jpg"
+SAMPLES = {
+    "camera JPEG (EXIF, GPS, XMP, IPTC, ICC)": rich_jpeg((4000, 3000)),
+    "JPEG with a little EXIF": jpeg_with_exif((640, 480)),
+    "PNG": png_with_alpha((640, 480)),
+    "not an image": b"plain text",
+    "corrupt PNG": image_bytes("PNG")[:60],
+}
+COUNTER = {"pk": "counters#0", "version": 10**6, "status_ok": 10**6, "status_corrupt": 10**3}
+COUNTER |= {f"count_{f}": 10**5 for f in ("JPEG", "PNG", "WEBP", "HEIF")}
+COUNTER |= {f"bytes_{f}": 10**12 for f in ("JPEG", "PNG", "WEBP", "HEIF")}
+COUNTER |= {f"mime_{f}": f"image/{f.lower()}" for f in ("JPEG", "PNG", "WEBP", "HEIF")}
+SIZE_INDEX_FIELDS = ("pk", "size_shard", "size", "s3objectkey", "format", "width", "height")
+
+
+def units(record: dict, attributes: dict) -> tuple[int, int, int, int]:
+    """(item bytes, record units, counter units, index units) for one created event."""
+    item = {"pk": "image#" + KEY, "sequencer": "F" * 32, "revision": 12, "list_shard": "0"}
+    if record["status"] == "ok":
+        item["size_shard"] = "0"
+    wire = encode({**item, **attributes})
+    size = item_size(wire)
+    index = write_units(size)  # by_key: the whole item
+    if "size_shard" in item:
+        index += write_units(item_size({k: v for k, v in wire.items() if k in SIZE_INDEX_FIELDS}))
+    counter = write_units(item_size(encode(COUNTER)), transactional=True)
+    return size, write_units(size, transactional=True), counter, index
+
+
+def main() -> int:
+    print("| file | layout | item bytes | record | counter | transaction | + index writes |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, data in SAMPLES.items():
+        info = ObjectInfo(len(data), "0" * 32, datetime(2024, 5, 17, tzinfo=UTC), "image/jpeg")
+        metadata = extract_metadata(io.BytesIO(data))
+        record = build_record(KEY, info, metadata, datetime(2024, 5, 18, tzinfo=UTC))
+        for layout, attributes in (
+            ("plain", to_dynamo(record)),
+            ("packed", record_attributes(record)),
+        ):
+            size, own, counter, index = units(record, attributes)
+            print(
+                f"| {name} | {layout} | {size:,} | {own} | {counter} | {own + counter} | {index} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
