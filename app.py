@@ -12,20 +12,21 @@ from typing import Any
 from chalice import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
 from chalice.app import CaseInsensitiveMapping, Request, S3Event
 
-from chalicelib.catalog.paging import encode_token
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
+from chalicelib.explore import (
+    LISTING_PARAMETERS,
+    parse_position,
+    parse_search,
+    search_scope,
+    timeline_by,
+    token,
+)
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
 from chalicelib.logs import logged
-from chalicelib.params import (
-    InvalidParameterError,
-    etag_matches,
-    parse_format,
-    parse_limit,
-    parse_next_token,
-)
+from chalicelib.params import InvalidParameterError, etag_matches, parse_limit
 from chalicelib.reconcile import reconcile
 from chalicelib.settings import Settings
 from chalicelib.uploads import InvalidUploadError, presigned_upload
@@ -167,20 +168,72 @@ def get_summary() -> dict[str, Any]:
     return deps.catalog.summary()
 
 
+@app.route("/summary/cameras", methods=["GET"], api_key_required=API_KEY)
+def get_cameras() -> dict[str, Any]:
+    return _facet("camera")
+
+
+@app.route("/summary/lenses", methods=["GET"], api_key_required=API_KEY)
+def get_lenses() -> dict[str, Any]:
+    return _facet("lens")
+
+
+@app.route("/summary/keywords", methods=["GET"], api_key_required=API_KEY)
+def get_keywords() -> dict[str, Any]:
+    return _facet("keyword")
+
+
+@app.route("/summary/timeline", methods=["GET"], api_key_required=API_KEY)
+def get_timeline() -> dict[str, Any]:
+    params = _params(("by", "limit", "next_token"))
+    try:
+        by = timeline_by(params)
+        limit = parse_limit(params.get("limit"))
+        after = parse_position(params.get("next_token"), f"timeline-{by}")
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+    entries, last = deps.catalog.timeline(by, limit, after)
+    return {"by": by, "entries": entries, "next_token": token(last, f"timeline-{by}")}
+
+
 @app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
 def get_openapi() -> dict[str, Any]:
     return OPENAPI
 
 
 def _list_images() -> dict[str, Any]:
+    params = _params(LISTING_PARAMETERS)
     try:
-        limit = parse_limit(_param("limit"))
-        after = parse_next_token(_param("next_token"))
-        fmt = parse_format(_param("format"))
+        search = parse_search(params, deps.settings.prefix)
+        limit = parse_limit(params.get("limit"))
+        scope = search_scope(search)
+        after = parse_position(params.get("next_token"), scope)
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
-    images, last = deps.catalog.list(limit, after, fmt)
-    return {"images": images, "next_token": encode_token(last) if last else None}
+    images, last = deps.catalog.search(search, limit, after)
+    return {"images": images, "next_token": token(last, scope)}
+
+
+def _facet(facet: str) -> dict[str, Any]:
+    params = _params(("limit", "next_token"))
+    try:
+        limit = parse_limit(params.get("limit"))
+        after = parse_position(params.get("next_token"), facet)
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+    values, last = deps.catalog.facet_values(facet, limit, after)
+    return {"values": values, "next_token": token(last, facet)}
+
+
+def _params(accepted: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters, each given at most once and each one the route knows."""
+    names = set(app.current_request.query_params or {})
+    unknown = sorted(names - set(accepted))
+    if unknown:
+        raise BadRequestError(
+            f"unknown query parameter {unknown[0]!r}; this route accepts {', '.join(accepted)}"
+        )
+    return {name: value for name in names if (value := _param(name)) is not None}
 
 
 def _requested_key() -> str:

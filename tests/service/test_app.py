@@ -521,6 +521,24 @@ def test_summary_of_an_empty_collection(client) -> None:
         "types": [],
         "unsupported": 0,
         "corrupt": 0,
+        "orientations": {"landscape": 0, "portrait": 0, "square": 0},
+        "with_gps": 0,
+        "with_animation": 0,
+        "with_alpha": 0,
+        "resolution": [
+            {"min_megapixels": low, "max_megapixels": high, "count": 0}
+            for low, high in ((0, 1), (1, 4), (4, 12), (12, 24), (24, 50), (50, None))
+        ],
+        "size": [
+            {"min_bytes": low, "max_bytes": high, "count": 0}
+            for low, high in ((0, 10**4), (10**4, 10**5), (10**5, 10**6), (10**6, 10**7))
+            + ((10**7, 10**8), (10**8, None))
+        ],
+        "years": [],
+        "cameras": {"distinct": 0, "top": []},
+        "lenses": {"distinct": 0, "top": []},
+        "keywords": {"distinct": 0, "top": []},
+        "taken_range": None,
     }
 
 
