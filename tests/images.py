@@ -28,6 +28,50 @@ def jpeg_with_exif(size: tuple[int, int] = (64, 48)) -> bytes:
     return image_bytes("JPEG", size, exif=exif.tobytes())
 
 
+def camera_jpeg(
+    size: tuple[int, int] = (64, 48),
+    make: str | None = None,
+    model: str | None = None,
+    lens: str | None = None,
+    taken: str | None = None,
+    gps: tuple[float, float] | None = None,
+    keywords: tuple[str, ...] = (),
+) -> bytes:
+    """A JPEG with the facts search and the facets use: camera, lens, capture time
+    ("YYYY:MM:DD HH:MM:SS"), GPS position (decimal degrees) and XMP keywords."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    for tag, value in ((0x010F, make), (0x0110, model)):
+        if value is not None:
+            exif[tag] = value
+    sub = exif.get_ifd(0x8769)
+    if lens is not None:
+        sub[0xA434] = lens
+    if taken is not None:
+        sub[0x9003] = taken
+    if gps is not None:
+        where = exif.get_ifd(0x8825)
+        for tag, ref_tag, value, refs in ((2, 1, gps[0], "NS"), (4, 3, gps[1], "EW")):
+            where[ref_tag] = refs[value < 0]
+            where[tag] = (
+                IFDRational(round(abs(value) * 10**6), 10**6),
+                IFDRational(0),
+                IFDRational(0),
+            )
+    save = {"exif": exif.tobytes()}
+    if keywords:
+        bag = "".join(f"<rdf:li>{k}</rdf:li>" for k in keywords)
+        save["xmp"] = (
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+            ' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:subject><rdf:Bag>{bag}</rdf:Bag></dc:subject>"
+            "</rdf:Description></rdf:RDF></x:xmpmeta>"
+        ).encode()
+    return image_bytes("JPEG", size, **save)
+
+
 def png_with_alpha(size: tuple[int, int] = (64, 48)) -> bytes:
     return image_bytes("PNG", size, mode="RGBA")
 

@@ -21,6 +21,7 @@ from chalicelib.catalog.layout import (
     counter_update,
     encode,
     image_pk,
+    public_record,
 )
 from chalicelib.catalog.records import STATUS_OK, to_dynamo
 from chalicelib.catalog.summary import counter_changes
@@ -29,9 +30,9 @@ MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit; MAX_KEYWORDS keeps the worst ca
 
 
 def indexed(live: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The live record if its index items and facet counters were written, else None
-    (a record stored before they existed contributes nothing to them yet)."""
-    return live if live is not None and live.get("iv") == INDEX_VERSION else None
+    """The live item's record if its index items and facet counters were written, else
+    None (a record stored before they existed contributes nothing to them yet)."""
+    return public_record(live) if live is not None and live.get("iv") == INDEX_VERSION else None
 
 
 def facet_keys(live: dict[str, Any] | None, record: dict[str, Any] | None, shard: int) -> list[str]:
@@ -55,7 +56,8 @@ def operations(
     """TransactWriteItems operations replacing `current` (the stored item, or None) by
     `record` (None: a tombstone), given the facet items read (`facet_items`, by pk)."""
     live = current if current and current.get("status") != STATUS_DELETED else None
-    old = indexed(live)
+    old = indexed(live)  # numbers as JSON numbers, like the records written
+    live = public_record(live) if live else None
     revision = int(current["revision"]) + 1 if current else 1
     item: dict[str, Any] = {"pk": image_pk(key), "sequencer": sequencer, "revision": revision}
     if record is None:

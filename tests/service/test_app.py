@@ -15,6 +15,7 @@ from conftest import BUCKET, Uploader, s3_event
 from images import animated_gif, image_bytes, jpeg_with_exif, png_with_alpha
 
 import app as app_module
+from chalicelib.catalog.summary import BYTE_EDGES
 
 
 @pytest.fixture
@@ -531,8 +532,7 @@ def test_summary_of_an_empty_collection(client) -> None:
         ],
         "size": [
             {"min_bytes": low, "max_bytes": high, "count": 0}
-            for low, high in ((0, 10**4), (10**4, 10**5), (10**5, 10**6), (10**6, 10**7))
-            + ((10**7, 10**8), (10**8, None))
+            for low, high in zip((0, *BYTE_EDGES), (*BYTE_EDGES, None), strict=True)
         ],
         "years": [],
         "cameras": {"distinct": 0, "top": []},
