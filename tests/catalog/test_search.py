@@ -163,7 +163,7 @@ def test_sparse_matches_across_many_shards_come_in_order(table) -> None:
     catalog = Catalog(table, TABLE, shards=4)
     rng = random.Random(11)
     state = {}
-    for i in range(40):
+    for i in range(70):
         key = f"{PREFIX}{i:03d}-{rng.randrange(1000)}.jpg"
         state[key] = random_record(rng, key)
         catalog.put(state[key], "")
