@@ -4,8 +4,9 @@ Three passes, each safe while uploads continue:
 1. bucket -> catalog: every object under the prefix whose record is missing,
    deleted or has another ETag is re-extracted (`--force`: all of them);
 2. catalog -> bucket: records whose object is gone get a tombstone;
-3. counters: recomputed from a scan of the records and rewritten per shard,
-   only where they differ and only if no write touched the shard meanwhile.
+3. counters and facet items: recomputed from a scan of the records and
+   rewritten only where they differ and only if no write touched the counter
+   shards they belong to meanwhile.
 
 Every write is conditional on the entry revision seen before looking at S3,
 and S3 reads carry IfMatch, so a concurrent event always wins over reconcile.
@@ -34,12 +35,14 @@ class ReconcileReport:
     removed: int = 0
     counters_rebuilt: list[int] = field(default_factory=list)
     counters_busy: list[int] = field(default_factory=list)
+    facets_rewritten: int = 0
+    facets_busy: bool = False
     # Set when pass 1 stopped early: run again with start_after=this key.
     resume_after: str | None = None
 
     @property
     def complete(self) -> bool:
-        return self.resume_after is None and not self.counters_busy
+        return self.resume_after is None and not self.counters_busy and not self.facets_busy
 
 
 def reconcile(
@@ -55,6 +58,7 @@ def reconcile(
     if report.resume_after is None:
         _forget_vanished(deps.catalog, deps.ingestor, progress, report)
         _rebuild_counters(deps.catalog, progress, report)
+        report.facets_rewritten, report.facets_busy = deps.catalog.rebuild_facets()
     return report
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.explore import parse_search
+
 
 def _fold(text: Any) -> str | None:
     return " ".join(text.split()).casefold() or None if isinstance(text, str) else None
@@ -150,3 +152,53 @@ def expected_facets(records: dict[str, dict]) -> dict[str, Any]:
             o: sum(_orientation(r) == o for r in ok) for o in ("landscape", "portrait", "square")
         },
     }
+
+
+def assert_facets(catalog, state: dict[str, dict]) -> None:
+    """Every facet read of the catalog equals counting the records `state` holds."""
+    truth = expected_facets(state)
+    for facet in ("camera", "lens", "keyword"):
+        values, after = [], None
+        while True:
+            page, after = catalog.facet_values(facet, 2, after)
+            values += page
+            if after is None:
+                break
+        assert {v["value"]: v["count"] for v in values} == truth[facet], facet
+    summary = catalog.summary()
+    for name, facet in (("cameras", "camera"), ("lenses", "lens"), ("keywords", "keyword")):
+        assert summary[name]["distinct"] == len(truth[facet])
+        top = sorted(truth[facet].items(), key=lambda item: (-item[1], item[0]))[:10]
+        assert [(v["value"], v["count"]) for v in summary[name]["top"]] == top
+    assert {y["year"]: y["count"] for y in summary["years"]} == truth["years"]
+    assert summary["with_gps"] == truth["with_gps"]
+    assert summary["orientations"] == truth["orientations"]
+    months, _ = catalog.timeline("month", 100)
+    assert {m["period"]: m["count"] for m in months} == truth["month"]
+    days, _ = catalog.timeline("day", 100)
+    assert {d["period"]: d["count"] for d in days} == truth["day"]
+
+
+SEARCHES = [
+    {},
+    {"make": "canon"},
+    {"sort": "-taken_at"},
+    {"keyword": "beach", "sort": "taken_at"},
+    {"has_gps": "true", "sort": "-size"},
+    {"orientation": "portrait"},
+    {"bbox": "40,-10,60,10"},
+    {"format": "png", "sort": "-key"},
+]
+
+
+def assert_searches(catalog, state: dict[str, dict], prefix: str = "uploads/") -> None:
+    """A few searches, each read in pages of 2, equal their brute-force results."""
+    for params in SEARCHES:
+        search = parse_search(params, prefix)
+        found, after = [], None
+        while True:
+            page, after = catalog.search(search, 2, after)
+            found += [record["s3objectkey"] for record in page]
+            if after is None:
+                break
+        assert found == expected_keys(state, params, prefix), params

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from conftest import BUCKET
+from search_truth import assert_facets, assert_searches
 
 from chalicelib.extraction.extract import extract_metadata
 
@@ -17,6 +18,7 @@ def truth(deps) -> tuple[dict[str, dict], dict]:
         body = deps.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
         records[obj["Key"]] = {
             **extract_metadata(io.BytesIO(body)),
+            "s3objectkey": obj["Key"],
             "size": len(body),
             "etag": obj["ETag"].strip('"'),
         }
@@ -38,8 +40,10 @@ def truth(deps) -> tuple[dict[str, dict], dict]:
 
 def assert_catalog_matches_bucket(deps, summary: dict | None = None) -> None:
     """Records equal extraction of the bucket's objects; `summary` (default: the
-    catalog's) equals counting them."""
+    catalog's) equals counting them; searches and facets equal recomputing them."""
     records, expected = truth(deps)
+    assert_facets(deps.catalog, records)
+    assert_searches(deps.catalog, records)
     assert {key for key, entry in deps.catalog.entries() if entry.record} == set(records)
     for key, record in records.items():
         stored = deps.catalog.get(key)

@@ -15,9 +15,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalog import writes
+from chalicelib.catalog import repair, writes
 from chalicelib.catalog.analysis import Analysis, timeline_entries
 from chalicelib.catalog.layout import (
+    DISTINCT_PK,
+    INDEX_VERSION,
     SIZE_INDEX,
     STATUS_DELETED,
     counter_pk,
@@ -42,6 +44,7 @@ class Entry:
     revision: int
     sequencer: str
     record: dict[str, Any] | None
+    indexed: bool = True  # its index items and facet counters were written
 
 
 class CatalogBusyError(Exception):
@@ -199,6 +202,49 @@ class Catalog:
         raise CatalogBusyError(f"gave up writing {key!r} after {MAX_ATTEMPTS} attempts")
 
     # --- helpers --------------------------------------------------------
+    def rebuild_facets(self) -> tuple[int, bool]:
+        """Rewrite the facet items that differ from a recomputation over the records;
+        returns (items rewritten, whether a concurrent write made some wait)."""
+        before = self.counter_shards()
+        versions = {
+            n: int(i["version"]) if i and "version" in i else None for n, i in before.items()
+        }
+        truth = repair.facet_truth(
+            (self.shard_of(key), entry.record)
+            for key, entry in self.entries()
+            if entry.record and entry.indexed
+        )
+        groups: dict[int | None, list[tuple[str, dict[str, Any] | None]]] = {}
+        for pk, item in repair.differences(self._stored_facets(), truth):
+            groups.setdefault(repair.shard_of_item(pk), []).append((pk, item))
+        rewritten, busy = 0, False
+        for shard, changes in sorted(groups.items(), key=lambda group: group[0] is None):
+            checked = versions if shard is None else {shard: versions[shard]}
+            for operations in repair.guarded_writes(self._table, changes, checked):
+                try:
+                    self._client.transact_write_items(TransactItems=operations)
+                except ClientError as error:
+                    if error.response["Error"]["Code"] != "TransactionCanceledException":
+                        raise
+                    busy = True
+                    break
+                rewritten += len(operations) - len(checked)
+        return rewritten, busy
+
+    def _stored_facets(self) -> dict[str, dict[str, Any]]:
+        """Every facet value and presence item and the distinct counters (reconcile)."""
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            ConsistentRead=True,
+            FilterExpression="begins_with(pk, :fv) OR begins_with(pk, :fp) OR pk = :d",
+            ExpressionAttributeValues={
+                ":fv": {"S": "fv#"},
+                ":fp": {"S": "fp#"},
+                ":d": {"S": DISTINCT_PK},
+            },
+        )
+        return {item["pk"]: item for page in pages for item in map(decode, page["Items"])}
+
     def _facet_items(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         """The facet items a write depends on, as they are now (strongly consistent)."""
         found: dict[str, dict[str, Any]] = {}
@@ -248,4 +294,5 @@ class Catalog:
 
 def _entry(item: dict[str, Any]) -> Entry:
     record = None if item.get("status") == STATUS_DELETED else public_record(item)
-    return Entry(int(item["revision"]), item.get("sequencer", ""), record)
+    indexed = item.get("iv") == INDEX_VERSION
+    return Entry(int(item["revision"]), item.get("sequencer", ""), record, indexed)

@@ -78,7 +78,8 @@ def operations(
     value_ops, distinct = facets.operations(table, shard, facets.changes(old, record), facet_items)
     ops += value_ops
     increments, labels = counter_changes(live, record, old_has_facets=old is not None)
-    if increments or labels:
+    # Facet value items change only with their counter shard's version (see `repair`).
+    if increments or labels or value_ops:
         ops.append({"Update": counter_update(table, counter_pk(shard), increments, labels)})
     if distinct:
         ops.append({"Update": counter_update(table, DISTINCT_PK, distinct, {})})

@@ -15,7 +15,7 @@ import pytest
 from conftest import TABLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from search_truth import expected_facets, expected_keys
+from search_truth import assert_facets, expected_keys
 
 from chalicelib.catalog.catalog import Catalog
 from chalicelib.catalog.layout import table_definition
@@ -171,30 +171,6 @@ def test_sparse_matches_across_many_shards_come_in_order(table) -> None:
         for limit in (1, 3):
             found = read_all(catalog, params, limit)
             assert found == expected_keys(state, params, PREFIX), (params, limit)
-
-
-def assert_facets(catalog: Catalog, state: dict[str, dict]) -> None:
-    truth = expected_facets(state)
-    for facet in ("camera", "lens", "keyword"):
-        values, after = [], None
-        while True:
-            page, after = catalog.facet_values(facet, 2, after)
-            values += page
-            if after is None:
-                break
-        assert {v["value"]: v["count"] for v in values} == truth[facet], facet
-    summary = catalog.summary()
-    for name, facet in (("cameras", "camera"), ("lenses", "lens"), ("keywords", "keyword")):
-        assert summary[name]["distinct"] == len(truth[facet])
-        top = sorted(truth[facet].items(), key=lambda item: (-item[1], item[0]))[:10]
-        assert [(v["value"], v["count"]) for v in summary[name]["top"]] == top
-    assert {y["year"]: y["count"] for y in summary["years"]} == truth["years"]
-    assert summary["with_gps"] == truth["with_gps"]
-    assert summary["orientations"] == truth["orientations"]
-    months, _ = catalog.timeline("month", 100)
-    assert {m["period"]: m["count"] for m in months} == truth["month"]
-    days, _ = catalog.timeline("day", 100)
-    assert {d["period"]: d["count"] for d in days} == truth["day"]
 
 
 def test_a_legacy_record_gets_its_index_items_when_stored_again(table) -> None:

@@ -18,12 +18,6 @@ import app as app_module
 from chalicelib.catalog.summary import BYTE_EDGES
 
 
-@pytest.fixture
-def client(deps) -> Client:
-    with Client(app_module.app) as test_client:
-        yield test_client
-
-
 def get(client: Client, path: str, key: str | None = None, **headers):
     url = path if key is None else f"{path}?s3objectkey={quote(key, safe='/')}"
     return client.http.get(url, headers={"Accept": "*/*", **headers})
