@@ -10,12 +10,18 @@ loopback port), uploads the corpus and measures, side by side in one process:
 2. the CPU time per image of the extraction itself against exifread and
    ExifTool (`-stay_open`, and one process per file).
 
-Run: .venv/bin/python bench/bench_extract.py [--quick]
+Two more modes, each alone:
+- `--big-headers`: requests and bytes for JPEGs whose header outgrows the
+  first 64 KiB block (a big EXIF, Photoshop and ICC segments);
+- `--request-cost`: the emulator's time per 64 KiB ranged GET by object size.
+
+Run: .venv/bin/python bench/bench_extract.py [--quick | --big-headers | --request-cost]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -27,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +45,9 @@ import exifread  # noqa: E402
 import pillow_heif  # noqa: E402
 from images import (  # noqa: E402
     noisy_jpeg,
+    photoshop_resources,
     rich_exif,
+    rich_iim,
     rich_jpeg,
     srgb_icc,
     xmp_packet,
@@ -186,7 +194,9 @@ def _median_ms(run: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def bench_s3(samples: list[Sample], repeat: int) -> list[dict]:
+@contextlib.contextmanager
+def s3_emulator() -> Iterator[object]:
+    """An S3 client on a moto server on a free loopback port, with the bucket made."""
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -199,6 +209,13 @@ def bench_s3(samples: list[Sample], repeat: int) -> list[dict]:
             aws_secret_access_key="bench",
         )
         client.create_bucket(Bucket=BUCKET)
+        yield client
+    finally:
+        server.stop()
+
+
+def bench_s3(samples: list[Sample], repeat: int) -> list[dict]:
+    with s3_emulator() as client:
         rows = []
         for sample in samples:
             client.put_object(Bucket=BUCKET, Key=sample.name, Body=sample.data)
@@ -226,8 +243,115 @@ def bench_s3(samples: list[Sample], repeat: int) -> list[dict]:
                 }
             )
         return rows
-    finally:
-        server.stop()
+
+
+# --- headers past the first block -----------------------------------------------
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def _exif_payload(total: int | None = None) -> bytes:
+    """The camera EXIF as an APP1 payload; padded with a MakerNote to `total` bytes."""
+    exif = rich_exif()
+    payload = exif.tobytes()
+    if total is not None:
+        padding = total - len(payload)
+        for _ in range(3):  # the tag's own entry and alignment cost a few bytes
+            exif.get_ifd(0x8769)[0x927C] = b"\x00" * padding
+            padding += total - len(exif.tobytes())
+        payload = exif.tobytes()
+        assert len(payload) == total, len(payload)
+    return payload
+
+
+def _app13(payload: bytes) -> bytes:
+    return _segment(0xED, payload)
+
+
+def _jpeg(segments: bytes, image: bytes) -> tuple[bytes, int]:
+    """`image` with `segments` after its SOI, and the header's size (up to the scan data)."""
+    sos = image.index(b"\xff\xda")  # Pillow's own header: tables and frame, no metadata
+    header = len(segments) + sos + 2 + int.from_bytes(image[sos + 2 : sos + 4], "big")
+    return image[:2] + segments + image[2:], header
+
+
+def big_header_corpus() -> list[tuple[str, bytes, int]]:
+    """Camera JPEGs (6 MB of noise) with headers of growing size, as editors leave them.
+
+    Each as (name, bytes, header size).
+    """
+    image = noisy_jpeg(6 * MB)
+    camera = _segment(0xE1, _exif_payload())
+    # Photoshop splits its image resources over APP13 segments of at most 64 KiB:
+    # here five of 60,000 bytes, the IPTC block, then filler (resource 0x0409,
+    # a thumbnail's id) in each.
+    iptc = photoshop_resources(rich_iim())
+    photoshop = []
+    for n in range(5):
+        head = iptc if n == 0 else b""
+        size = 60_000 - 14 - len(head) - 12
+        filler = b"8BIM\x04\x09\x00\x00" + size.to_bytes(4, "big") + b"\x00" * size
+        photoshop.append(b"Photoshop 3.0\x00" + head + filler)
+    # An ICC profile of 180,000 bytes (sRGB plus padding) in three APP2 chunks.
+    icc = bytearray(srgb_icc())
+    icc += b"\x00" * (180_000 - len(icc))
+    icc[0:4] = len(icc).to_bytes(4, "big")
+    chunks = [bytes(icc[i : i + 60_000]) for i in range(0, len(icc), 60_000)]
+    icc_segments = [
+        _segment(0xE2, b"ICC_PROFILE\x00" + bytes([n + 1, len(chunks)]) + chunk)
+        for n, chunk in enumerate(chunks)
+    ]
+    cases = [
+        ("camera EXIF", camera),
+        ("EXIF of 65,000 bytes", _segment(0xE1, _exif_payload(65_000))),
+        ("EXIF + 5 x 60 KB Photoshop (APP13)", camera + b"".join(map(_app13, photoshop))),
+        ("EXIF + 3 x 60 KB ICC (APP2)", camera + b"".join(icc_segments)),
+    ]
+    return [(name, *_jpeg(segments, image)) for name, segments in cases]
+
+
+def bench_big_headers(repeat: int) -> str:
+    """Requests, bytes and time per JPEG as its header grows past the first block."""
+    rows = []
+    with s3_emulator() as client:
+        for name, data, header in big_header_corpus():
+            client.put_object(Bucket=BUCKET, Key=name, Body=data)
+            readers = []
+
+            def ranged(name=name, readers=readers):
+                reader = S3RangeFile(client, BUCKET, name)
+                assert extract_metadata(reader)["status"] == "ok"
+                readers.append(reader)
+
+            ms = _median_ms(ranged, repeat)
+            rows.append(
+                [
+                    name,
+                    f"{len(data) / MB:.1f}",
+                    f"{header:,}",
+                    str(readers[-1].requests),
+                    f"{readers[-1].bytes_read / 1024:.0f}",
+                    f"{ms:.1f}",
+                ]
+            )
+    return _table(["file", "size MB", "header bytes", "requests", "KiB read", "ms"], rows)
+
+
+def bench_request_cost(sizes_mb: list[int], repeat: int) -> str:
+    """The emulator's median time for one 64 KiB ranged GET, by object size."""
+    rows = []
+    with s3_emulator() as client:
+        for size in sizes_mb:
+            key = f"noise-{size}"
+            client.put_object(Bucket=BUCKET, Key=key, Body=os.urandom(size * MB))
+
+            def one_block(key=key):
+                client.get_object(Bucket=BUCKET, Key=key, Range="bytes=0-65535")["Body"].read()
+
+            one_block()
+            rows.append([f"{size}", f"{_median_ms(one_block, repeat):.1f}"])
+            client.delete_object(Bucket=BUCKET, Key=key)
+    return _table(["object MB", "ms per 64 KiB ranged GET (median)"], rows)
 
 
 # --- CPU per image ----------------------------------------------------------------
@@ -420,7 +544,29 @@ def main() -> None:
     parser.add_argument(
         "--mbps", type=float, default=80.0, help="S3 bandwidth in MB/s, for the modeled column"
     )
+    parser.add_argument(
+        "--big-headers",
+        action="store_true",
+        help="only: requests and bytes for JPEG headers larger than one 64 KiB block",
+    )
+    parser.add_argument(
+        "--request-cost",
+        type=int,
+        nargs="*",
+        metavar="MB",
+        help="only: the emulator's time per ranged GET for objects of these sizes (MB)",
+    )
     args = parser.parse_args()
+    if args.big_headers or args.request_cost is not None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+            os.environ.pop(name, None)
+        if args.big_headers:
+            print(bench_big_headers(args.repeat or 7))
+        if args.request_cost is not None:
+            sizes = args.request_cost or [1, 5, 10, 20, 40, 66]
+            print(bench_request_cost(sizes, args.repeat or 15))
+        return
     logging.getLogger("exifread").setLevel(logging.CRITICAL)  # "File format not recognized"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log
     if not shutil.which("exiftool"):
