@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.catalog.indexes import MAX_TERM_CHARS, term_value
-from chalicelib.catalog.paging import InvalidTokenError, decode_token, encode_token
+from chalicelib.catalog.paging import encode_token
 from chalicelib.catalog.query import ORDERS, Search
 from chalicelib.keys import MAX_KEY_BYTES
-from chalicelib.params import InvalidParameterError, parse_format
+from chalicelib.params import InvalidParameterError, parse_format, parse_next_token
 
 STATUSES = ("ok", "unsupported", "corrupt", "unreadable")
 ORIENTATIONS = ("landscape", "portrait", "square")
@@ -79,10 +79,8 @@ def search_scope(search: Search) -> str:
 
 
 def parse_position(token: str | None, scope: str) -> str | None:
-    try:
-        return decode_token(token, scope) or None
-    except InvalidTokenError as error:
-        raise InvalidParameterError(str(error)) from None
+    """Where a page of the search `scope` continues (None: the first page)."""
+    return parse_next_token(token, scope) or None
 
 
 def token(position: str | None, scope: str) -> str | None:

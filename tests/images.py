@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import struct
 import zlib
@@ -370,3 +371,250 @@ def multi_frame(fmt: str, size: tuple[int, int] = (40, 30), frames: int = 3, **s
 def with_free_box(data: bytes, size: int) -> bytes:
     """An ISO BMFF file (HEIF, AVIF) grown by a trailing `free` box of `size` bytes."""
     return data + struct.pack(">L4s", size, b"free") + bytes(size - 8)
+
+
+# --- TIFF structures (TIFF files, camera raws) ---------------------------------
+class IfdRef(int):
+    """A value that is the offset of another IFD of the same file (by index)."""
+
+
+class BlobRef(int):
+    """A value that is the offset of a data blob of the same file (by index)."""
+
+
+_TIFF_CODES = {1: "B", 3: "H", 4: "L", 6: "b", 8: "h", 9: "l", 11: "f", 12: "d", 13: "L", 16: "Q"}
+TiffEntry = tuple[int, int, object]  # (tag, type, value): str, bytes, int, list, rationals
+
+
+def _item_size(kind: int) -> int:
+    return struct.calcsize("<" + _TIFF_CODES[kind])
+
+
+def tiff_structure(
+    ifds: list[list[TiffEntry]],
+    blobs: list[bytes] = (),
+    order: str = "<",
+    big: bool = False,
+    chain: tuple[int, ...] = (0,),
+    prefix: bytes = b"",
+) -> bytes:
+    """A TIFF (or BigTIFF) file laid out from IFD specifications.
+
+    Each IFD is a list of (tag, type, value) entries, sorted by tag on output.
+    Values: str (ASCII), bytes (BYTE/UNDEFINED data, or numbers already packed
+    in `order`), int or a list of ints, (num, den) pairs for RATIONAL, and
+    IfdRef(i) / BlobRef(i) (or lists of them) for offsets of other IFDs and of
+    `blobs` (pixel data, previews). `chain` lists the IFDs linked by
+    next-IFD offsets from the header on; other IFDs are reached via pointers.
+    `prefix` goes between the 8/16-byte header and the first IFD (camera
+    raws put their own headers there).
+    """
+    word, offset_code = ("Q", "Q") if big else ("L", "L")
+    entry_size, count_code = (20, "Q") if big else (12, "H")
+    inline = 8 if big else 4
+    head = 16 if big else 8
+
+    def encode(kind: int, value: object) -> tuple[int, bytes | list]:
+        if isinstance(value, str):
+            raw = value.encode("latin-1") + b"\x00"
+            return len(raw), raw
+        if isinstance(value, bytes):  # raw bytes, or numbers already packed in `order`
+            return len(value) // (_item_size(kind) if kind in _TIFF_CODES else 1), value
+        if kind in (5, 10):
+            pairs = [value] if isinstance(value[0], int) else list(value)
+            code = "L" if kind == 5 else "l"
+            return len(pairs), struct.pack(f"{order}{2 * len(pairs)}{code}", *sum(pairs, ()))
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        return len(values), list(values)  # packed once offsets are known
+
+    sizes = []
+    for ifd in ifds:
+        extra = 0
+        for _tag, kind, value in ifd:
+            count, raw = encode(kind, value)
+            length = len(raw) if isinstance(raw, bytes) else count * _item_size(kind)
+            if length > inline:
+                extra += length + (length & 1)
+        sizes.append(len(ifd) * entry_size + (8 if big else 2) + (8 if big else 4) + extra)
+    starts, at = [], head + len(prefix)
+    for size in sizes:
+        starts.append(at)
+        at += size
+    blob_starts = []
+    for blob in blobs:
+        blob_starts.append(at)
+        at += len(blob)
+
+    def resolve(item):
+        if isinstance(item, IfdRef):
+            return starts[int(item)]
+        if isinstance(item, BlobRef):
+            return blob_starts[int(item)]
+        return item
+
+    successors = dict(itertools.pairwise(chain))
+    out = bytearray()
+    if big:
+        out += (b"II" if order == "<" else b"MM") + struct.pack(order + "HHH", 43, 8, 0)
+        out += struct.pack(order + "Q", starts[chain[0]])
+    else:
+        out += (b"II" if order == "<" else b"MM") + struct.pack(order + "HL", 42, starts[chain[0]])
+    out += prefix
+    for index, ifd in enumerate(ifds):
+        assert len(out) == starts[index]
+        data_at = starts[index] + (8 if big else 2) + len(ifd) * entry_size + (8 if big else 4)
+        table, data = bytearray(struct.pack(order + count_code, len(ifd))), bytearray()
+        for tag, kind, value in sorted(ifd, key=lambda e: e[0]):
+            count, raw = encode(kind, value)
+            if isinstance(raw, list):
+                refs = isinstance(raw[0], (IfdRef, BlobRef))  # a list of refs is all refs
+                raw = struct.pack(
+                    f"{order}{count}{_TIFF_CODES[kind]}", *(map(resolve, raw) if refs else raw)
+                )
+            if len(raw) <= inline:
+                field = raw.ljust(inline, b"\x00")
+            else:
+                field = struct.pack(order + offset_code, data_at + len(data))
+                data += raw + b"\x00" * (len(raw) & 1)
+            table += struct.pack(order + "HH" + word, tag, kind, count) + field
+        following = successors.get(index)
+        table += struct.pack(order + offset_code, starts[following] if following is not None else 0)
+        out += table + data
+    for blob in blobs:
+        out += blob
+    return bytes(out)
+
+
+# --- BMP ------------------------------------------------------------------------
+def bmp_file(
+    size: tuple[int, int] = (6, 4),
+    bits: int = 24,
+    header_size: int = 40,
+    compression: int = 0,
+    masks: tuple[int, ...] = (),
+    palette: list[tuple[int, int, int]] | None = None,
+    ppm: tuple[int, int] = (2835, 2835),
+    colors_used: int = 0,
+    data: bytes | None = None,
+) -> bytes:
+    """A BMP built from the header layouts: Windows (40, 52, 56, 108, 124 bytes) and OS/2
+    (12, 16, 64 bytes); a negative height is top-down. `masks` go into V2+ headers or
+    after a 40-byte one; `data` defaults to zeroed rows of the right size."""
+    width, height = size
+    if header_size == 12:
+        header = struct.pack("<LHHHH", 12, width, height, 1, bits)
+    elif header_size == 16:
+        header = struct.pack("<LllHH", 16, width, height, 1, bits)
+    else:
+        header = struct.pack(
+            "<LllHHLLllLL", header_size, width, height, 1, bits, compression, 0, *ppm,
+            colors_used, 0,
+        )  # fmt: skip
+        if header_size >= 52:
+            header += struct.pack("<4L", *(*masks, 0, 0, 0, 0)[:4])[: header_size - 40]
+        header = header.ljust(header_size, b"\x00")
+        if header_size == 108 or header_size == 124:  # LCS_sRGB colour space
+            header = header[:56] + b"BGRs" + header[60:]
+    extra = b"" if header_size >= 52 else struct.pack(f"<{len(masks)}L", *masks)
+    entry = 3 if header_size == 12 else 4
+    colours = b"".join(bytes([b, g, r]) + b"\x00" * (entry - 3) for r, g, b in palette or [])
+    if data is None:
+        row = (width * bits + 31) // 32 * 4
+        data = bytes(row * abs(height))
+    offset = 14 + len(header) + len(extra) + len(colours)
+    body = header + extra + colours + data
+    return b"BM" + struct.pack("<LHHL", 14 + len(body), 0, 0, offset) + body
+
+
+def jpeg_with_dnl(size: tuple[int, int] = (40, 30)) -> bytes:
+    """A baseline JPEG whose frame header says height 0, defined by a DNL marker after the scan."""
+    data = bytearray(image_bytes("JPEG", size))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 7] = b"\x00\x00"  # frame header: precision (1), height (2), width (2)
+    eoi = data.rindex(b"\xff\xd9")
+    return bytes(data[:eoi]) + b"\xff\xdc\x00\x04" + struct.pack(">H", size[1]) + b"\xff\xd9"
+
+
+def tiny_lossless_webp(width: int = 3, height: int = 2) -> bytes:
+    """The smallest valid lossless WebP: 28 bytes (5 one-symbol prefix codes, no transforms).
+
+    libwebp decodes it (to black); real encoders write files this small for flat images.
+    """
+    bits: list[int] = []
+
+    def put(value: int, count: int) -> None:
+        bits.extend((value >> i) & 1 for i in range(count))
+
+    put(width - 1, 14)
+    put(height - 1, 14)
+    put(0, 4)  # no alpha, version 0
+    put(0, 3)  # no transform, no colour cache, no meta prefix codes
+    for _ in range(5):  # green, red, blue, alpha, distance: a simple code of symbol 0
+        put(0b0001, 4)
+    bits += [0] * (-len(bits) % 8)
+    stream = bytes(
+        sum(b << i for i, b in enumerate(bits[j : j + 8])) for j in range(0, len(bits), 8)
+    )
+    payload = b"\x2f" + stream
+    body = b"WEBPVP8L" + struct.pack("<L", len(payload)) + payload + b"\x00" * (len(payload) & 1)
+    return b"RIFF" + struct.pack("<L", len(body)) + body
+
+
+# --- HEIF variants ----------------------------------------------------------------
+def bmff_box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">L", 8 + len(payload)) + kind + payload
+
+
+def mini_heif(
+    size: tuple[int, int] = (200, 100),
+    codec_brand: bytes = b"heic",
+    alpha: bool = False,
+    orientation: int = 1,
+    icc: bytes | None = None,
+    exif: bytes | None = None,
+    xmp: bytes | None = None,
+    image: bytes = b"\x00" * 32,
+) -> bytes:
+    """A low-overhead HEIF (`mif3` brand, `mini` box: ISO/IEC 23008-12 AMD 2) built bit by
+    bit; `exif` is a TIFF structure (stored without the item's 4-byte offset)."""
+    bits: list[int] = []
+
+    def put(value: int, count: int) -> None:
+        bits.extend((value >> (count - 1 - i)) & 1 for i in range(count))
+
+    width, height = size
+    small = width <= 128 and height <= 128
+    put(0, 2)  # version
+    for flag in (0, 0, 1, alpha, 0, 0, icc is not None, exif is not None, xmp is not None):
+        put(int(bool(flag)), 1)  # codec types, float, full range, alpha, cicp, hdr, icc, exif, xmp
+    put(1, 2)  # chroma 4:2:0
+    put(orientation - 1, 3)
+    put(int(small), 1)
+    put(width - 1, 7 if small else 15)
+    put(height - 1, 7 if small else 15)
+    put(0, 1)  # chroma horizontally centred (4:2:0 also has the vertical flag)
+    put(0, 1)
+    put(0, 1)  # 8 bits (no high bit depth)
+    if alpha:
+        put(0, 1)  # not premultiplied
+    config = b"\x01\x02\x03"
+    has_metadata = icc is not None or exif is not None or xmp is not None
+    if has_metadata:
+        put(0, 1)  # few metadata bytes: no (20-bit sizes)
+    put(0, 1)  # few codec config bytes: no (12 bits)
+    put(0, 1)  # few item data bytes: no (28 bits)
+    if icc is not None:
+        put(len(icc) - 1, 20)
+    put(len(config), 12)
+    put(len(image) - 1, 28)
+    if alpha:
+        put(0, 28)  # no alpha item data
+    if exif is not None:
+        put(len(exif) - 1, 20)
+    if xmp is not None:
+        put(len(xmp) - 1, 20)
+    bits += [0] * (-len(bits) % 8)
+    header = bytes(int("".join(map(str, bits[i : i + 8])), 2) for i in range(0, len(bits), 8))
+    chunks = config + (icc or b"") + image + (exif or b"") + (xmp or b"")
+    ftyp = bmff_box(b"ftyp", b"mif3" + b"\x00" * 4 + b"mif3" + codec_brand)
+    return ftyp + bmff_box(b"mini", header + chunks)

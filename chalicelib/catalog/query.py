@@ -19,6 +19,7 @@ from chalicelib.catalog.indexes import (
     keywords,
     local_time,
     orientation,
+    sort_keys,
     term_value,
 )
 from chalicelib.catalog.records import STATUS_OK
@@ -63,6 +64,11 @@ class Search:
     prefix: str | None = None  # a key prefix (the configured prefix included)
     sort: str = "key"
     descending: bool = False
+
+    def position(self, record: dict[str, Any]) -> str:
+        """Where `record` stands in this search's order (what a page continues after)."""
+        attribute = ORDERS[self.sort][1]
+        return record["s3objectkey"] if attribute == "s3objectkey" else sort_keys(record)[attribute]
 
     def describe(self) -> str:
         """A canonical text of the search: continuation tokens are bound to it."""

@@ -13,11 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.catalog.indexes import local_time, orientation
-from chalicelib.catalog.records import STATUS_CORRUPT, STATUS_OK, STATUS_UNSUPPORTED
+from chalicelib.catalog.records import (
+    STATUS_CORRUPT,
+    STATUS_OK,
+    STATUS_UNREADABLE,
+    STATUS_UNSUPPORTED,
+)
 
 EXTREME_FIELDS = ("s3objectkey", "size", "format", "width", "height")
 FACET_PREFIXES = ("orient_", "with_", "mp_", "sz_", "year_")
 COUNTER_PREFIXES = ("count_", "bytes_", "status_", *FACET_PREFIXES)
+# Every record counts under its status (`status_<status>`; the summary reports all but ok).
+COUNTED_STATUSES = (STATUS_OK, STATUS_UNSUPPORTED, STATUS_CORRUPT, STATUS_UNREADABLE)
 ORIENTATIONS = ("landscape", "portrait", "square")
 FLAGS = {"with_gps": "gps", "with_animation": "animated", "with_alpha": "has_alpha"}
 # Bucket edges: megapixels <1, 1-4, 4-12, 12-24, 24-50, >=50; bytes by powers of ten.
@@ -27,7 +34,7 @@ BYTE_EDGES = (10**4, 10**5, 10**6, 10**7, 10**8)
 
 def contribution(record: dict[str, Any] | None) -> dict[str, int]:
     """The counters one record adds to (empty for no record or a tombstone)."""
-    if not record or record.get("status") not in (STATUS_OK, STATUS_UNSUPPORTED, STATUS_CORRUPT):
+    if not record or record.get("status") not in COUNTED_STATUSES:
         return {}
     status = record["status"]
     counts = {f"status_{status}": 1}
@@ -113,6 +120,7 @@ def build_summary(
         "types": types,
         "unsupported": counters.get("status_unsupported", 0),
         "corrupt": counters.get("status_corrupt", 0),
+        "unreadable": counters.get("status_unreadable", 0),
         **facet_summary(counters),
         **(extras or {}),
     }

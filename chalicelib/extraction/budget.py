@@ -84,3 +84,41 @@ class BudgetedReader:
 
     def close(self) -> None:
         """The caller owns the underlying file; closing the view does nothing."""
+
+
+class Window:
+    """The part of a BudgetedReader from `offset` on, seen as a file of its own.
+
+    For images embedded in others (the JPEG preview of a Fujifilm RAF): the
+    embedded image's reader sees offsets from its own start, and every read
+    still counts against the outer budget.
+    """
+
+    def __init__(self, reader: BudgetedReader, offset: int, size: int) -> None:
+        self._reader = reader
+        self._offset = offset
+        self.size = max(0, min(size, reader.size - offset))
+        self._pos = 0
+
+    @property
+    def remaining(self) -> int:
+        return self._reader.remaining
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = max(self.size - self._pos, 0)
+        size = left if size is None or size < 0 else min(size, left)
+        data = self._reader.read_at(self._offset + self._pos, size)
+        self._pos += len(data)
+        return data
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        self._pos = offset
+        return self.read(size)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos

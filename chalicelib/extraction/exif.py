@@ -1,7 +1,8 @@
 """EXIF (a TIFF structure) from a JPEG APP1, PNG eXIf, WebP EXIF, HEIF Exif item or a TIFF file.
 
 Our own parser rather than Pillow's: it follows only IFD0, the Exif, GPS and
-Interop sub-IFDs (never the thumbnail IFD or MakerNote), reads each IFD once (offset
+Interop sub-IFDs (never the thumbnail IFD; the MakerNote is set aside for
+makernotes.py), reads each IFD once (offset
 loops end), bounds every count, and keeps only named tags with plain values,
 so whatever the input, the result is small and storable.
 """
@@ -41,6 +42,8 @@ MAX_VALUE_BYTES = 64 * 1024  # one tag value; larger ones are blobs we do not ke
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # XMP / IPTC / ICC blocks inside a TIFF file
 MAX_BYTE_ITEMS = 64  # BYTE arrays longer than this are binary data, not values
 MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS  # enough for MAX_TEXT_CHARS characters of UTF-8
+MAX_MAKER_NOTE_BYTES = 256 * 1024  # maker notes are read for their ISO and lens only
+MAKER_NOTE = 0x927C
 
 # type id -> (bytes per item, struct code); codes are per item, without byte order.
 _TYPES: dict[int, tuple[int, str]] = {
@@ -82,6 +85,8 @@ class ExifData:
     blocks: dict[str, bytes] = field(default_factory=dict)
     # Offset of the next IFD after IFD0 (a TIFF's second page), 0 when none.
     next_ifd: int = 0
+    # The MakerNote's (offset in the TIFF structure, bytes, byte order), for makernotes.py.
+    maker_note: tuple[int, bytes, str] | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -97,21 +102,36 @@ def parse_tiff_file(read_at: ReadAt, size: int) -> ExifData:
     return _Parser(read_at, size).run()
 
 
+def parse_exif_parts(parts: list[tuple[str, bytes]]) -> ExifData:
+    """EXIF stored as separate TIFF structures, one per IFD ("IFD0", "Exif", "GPS"),
+    as Canon's CR3 does (CMT1, CMT2, CMT4): each structure's first IFD is that IFD."""
+    tags = SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
+    result = ExifData(tags=tags.items)
+    for role, data in parts:
+        parser = _Parser(lambda offset, size, d=data: d[offset : offset + size], len(data), tags)
+        found = parser.run(role)
+        result.warnings.extend(found.warnings)
+        result.blocks.update(found.blocks)
+        result.maker_note = result.maker_note or found.maker_note
+    return result
+
+
 class _Parser:
-    def __init__(self, read_at: ReadAt, size: int) -> None:
+    def __init__(self, read_at: ReadAt, size: int, tags: SizedDict | None = None) -> None:
         self._read_at = read_at
         self._size = size
-        self._tags = SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
+        self._tags = tags or SizedDict(MAX_TAGS_BYTES, MAX_TAGS)
         self._seen: set[int] = set()
         self._result = ExifData(tags=self._tags.items)
 
-    def run(self) -> ExifData:
+    def run(self, role: str = "IFD0") -> ExifData:
         head = self._read_at(0, 16)
         if head[:2] not in (b"II", b"MM"):
             raise ExifError("no TIFF byte-order mark")
         order = "<" if head[:2] == b"II" else ">"
         magic = struct.unpack(order + "H", head[2:4])[0]
-        if magic == 42 and len(head) >= 8:
+        # 42, and the magic numbers of Olympus (ORF) and Panasonic (RW2) raws.
+        if magic in (42, 0x4F52, 0x5352, 0x55) and len(head) >= 8:
             self._big, first = False, struct.unpack(order + "L", head[4:8])[0]
         elif magic == 43 and len(head) >= 16:
             self._big, first = True, struct.unpack(order + "Q", head[8:16])[0]
@@ -124,9 +144,12 @@ class _Parser:
             kind: struct.Struct(order + code).unpack for kind, (_, code) in _TYPES.items()
         }
         self._pair = {code: struct.Struct(order + code * 2).unpack for code in "Ll"}
-        pointers, self._result.next_ifd = self._ifd(
-            first, MAIN_TAGS, "IFD0", (EXIF_IFD, GPS_IFD), top=True
-        )
+        if role == "IFD0":
+            pointers, self._result.next_ifd = self._ifd(
+                first, MAIN_TAGS, "IFD0", (EXIF_IFD, GPS_IFD), top=True
+            )
+        else:  # a structure holding only the Exif or GPS IFD (CR3)
+            pointers = {EXIF_IFD if role == "Exif" else GPS_IFD: first}
         if EXIF_IFD in pointers:
             inner, _ = self._ifd(pointers[EXIF_IFD], MAIN_TAGS, "Exif IFD", (INTEROP_IFD,))
             if INTEROP_IFD in inner:
@@ -199,6 +222,8 @@ class _Parser:
                     pointers[tag] = value
             elif top and tag in BLOCK_TAGS:
                 self._block(BLOCK_TAGS[tag], kind, n, inline)
+            elif tag == MAKER_NOTE and label == "Exif IFD" and kind == 7:
+                self._maker_note(n, inline)
         next_ifd = 0
         if len(table) >= count * entry_size + next_size:
             next_ifd = self._offset(table[count * entry_size : count * entry_size + next_size])[0]
@@ -244,6 +269,12 @@ class _Parser:
         if None in numbers:
             return None  # a zero denominator, NaN or an absurd magnitude: no honest value
         return _scalar_or_list(numbers)
+
+    def _maker_note(self, n: int, inline: bytes) -> None:
+        """Kept aside (not in the tags) for makernotes.py: its ISO and lens only."""
+        raw = self._raw(7, n, inline, MAX_MAKER_NOTE_BYTES) if n > len(inline) else None
+        if raw is not None:
+            self._result.maker_note = (self._offset(inline)[0], raw, self._order)
 
     def _block(self, name: str, kind: int, n: int, inline: bytes) -> None:
         if kind not in _TYPES:

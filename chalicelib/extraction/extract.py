@@ -23,10 +23,14 @@ from chalicelib.extraction.fields import (
     xmp_fields,
 )
 from chalicelib.extraction.formats import ImageFacts
-from chalicelib.extraction.formats.heif import NotAStillImageError, read_heif
+from chalicelib.extraction.formats.bmp import read_bmp
+from chalicelib.extraction.formats.cr3 import read_cr3
+from chalicelib.extraction.formats.heif import read_heif
 from chalicelib.extraction.formats.ico import read_ico
 from chalicelib.extraction.formats.jpeg import read_jpeg
 from chalicelib.extraction.formats.pillow import PILLOW_MIMES, read_with_pillow
+from chalicelib.extraction.formats.png import read_png
+from chalicelib.extraction.formats.raw import RAW_MIMES, read_raf, read_tiff_or_raw
 from chalicelib.extraction.formats.webp import read_webp
 from chalicelib.extraction.metadata import read_metadata
 from chalicelib.extraction.sniff import sniff_mime
@@ -35,13 +39,22 @@ from chalicelib.extraction.sniff import sniff_mime
 # (JPEG), or that Pillow cannot read at all: our own header readers.
 OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/jpeg": read_jpeg,
+    "image/png": read_png,
+    "image/bmp": read_bmp,
+    "image/tiff": read_tiff_or_raw,  # and the TIFF-based camera raws
+    "image/x-canon-cr2": read_tiff_or_raw,
+    "image/x-olympus-orf": read_tiff_or_raw,
+    "image/x-panasonic-rw2": read_tiff_or_raw,
+    "image/x-fujifilm-raf": read_raf,
+    "image/x-canon-cr3": read_cr3,
     "image/webp": read_webp,
     "image/x-icon": read_ico,
     "image/heic": read_heif,
     "image/heif": read_heif,
     "image/avif": read_heif,
+    "image/heif-sequence": read_heif,
 }
-SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS)
+SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS) | set(RAW_MIMES.values())
 
 _SNIFF_BYTES = 64
 _MAX_ERROR_CHARS = 300
@@ -72,8 +85,6 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
         if sniffed in SUPPORTED_MIMES:
             return _failure("corrupt", f"the {sniffed} header cannot be parsed", sniffed)
         return _failure("unsupported", "not an image format this service reads", sniffed)
-    except NotAStillImageError as error:
-        return _failure("unsupported", str(error), sniffed)
     except Exception as error:  # noqa: BLE001 - any parser failure means a bad file
         return _failure("corrupt", _describe_error(error), sniffed)
     return _ok(facts, reader)
@@ -82,7 +93,9 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
 def _ok(facts: ImageFacts, reader: BudgetedReader) -> dict[str, Any]:
     found = read_metadata(facts, reader)
     exif, xmp, iptc = found.exif or {}, found.xmp or {}, found.iptc or {}
-    derived = normalized_fields(facts.width, facts.height, facts.orientation, exif, xmp, iptc)
+    derived = normalized_fields(
+        facts.width, facts.height, facts.orientation, exif, xmp, iptc, found.maker
+    )
     derived.update(
         has_alpha=has_alpha(facts.mode, facts.transparency),
         animated=bool(facts.animated),

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.extraction.bounded import MAX_LIST_ITEMS, approx_size, clean_text
 from chalicelib.extraction.dates import taken_at
+from chalicelib.extraction.makernotes import MakerFacts
 
 MAX_LIST_BYTES = 8 * 1024  # one keyword or creator list in the record
 
@@ -54,8 +55,13 @@ def normalized_fields(
     exif: dict[str, Any],
     xmp: dict[str, Any],
     iptc: dict[str, Any],
+    maker: MakerFacts | None = None,
 ) -> dict[str, Any]:
-    """The FIELDS that EXIF, XMP and the stored size answer (not the header facts)."""
+    """The FIELDS that EXIF, XMP and the stored size answer (not the header facts).
+
+    `maker` (ISO and lens from the maker notes) answers when EXIF's own tags do not.
+    """
+    maker = maker or MakerFacts()
     orientation = container_orientation or _int_in(exif.get("Orientation"), 1, 8)
     turned = orientation in (5, 6, 7, 8)
     when, source = taken_at(exif, xmp, iptc)
@@ -64,8 +70,8 @@ def normalized_fields(
         "display_width": height if turned else width,
         "display_height": width if turned else height,
         "megapixels": megapixels(width, height),
-        "camera": camera(exif, xmp),
-        "exposure": exposure(exif),
+        "camera": camera(exif, xmp, maker.lens),
+        "exposure": exposure(exif, maker.iso),
         "taken_at": when,
         "taken_at_source": source,
         "gps": gps(exif),
@@ -77,11 +83,14 @@ def megapixels(width: int, height: int) -> float:
     return round(width * height / 1_000_000, 6)
 
 
-def camera(exif: dict[str, Any], xmp: dict[str, Any]) -> dict[str, str | None]:
+def camera(
+    exif: dict[str, Any], xmp: dict[str, Any], maker_lens: str | None = None
+) -> dict[str, str | None]:
     return {
         "make": _text(exif.get("Make")) or _text(xmp.get("tiff:Make")),
         "model": _text(exif.get("Model")) or _text(xmp.get("tiff:Model")),
         "lens": _text(exif.get("LensModel"))
+        or maker_lens
         or _text(xmp.get("exifEX:LensModel"))
         or _text(xmp.get("aux:Lens")),
         "serial": _text(exif.get("SerialNumber"))
@@ -91,12 +100,12 @@ def camera(exif: dict[str, Any], xmp: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def exposure(exif: dict[str, Any]) -> dict[str, Any]:
+def exposure(exif: dict[str, Any], maker_iso: int | None = None) -> dict[str, Any]:
     flash = exif.get("Flash")
     return {
         "exposure_time": _positive(exif.get("ExposureTime")),
         "f_number": _positive(exif.get("FNumber")),
-        "iso": _int_in(_first(exif.get("ISO")), 1, 10**7),
+        "iso": _int_in(_first(exif.get("ISO")), 1, 10**7) or _int_in(maker_iso, 1, 10**7),
         "focal_length": _positive(exif.get("FocalLength")),
         "focal_length_35mm": _int_in(exif.get("FocalLengthIn35mmFormat"), 1, 10**5),
         "flash_fired": bool(flash & 1) if type(flash) is int else None,

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from chalicelib.extraction.budget import BudgetedReader
-from chalicelib.extraction.exif import ExifData, parse_exif, parse_tiff_file
+from chalicelib.extraction.exif import ExifData, parse_exif, parse_exif_parts, parse_tiff_file
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.icc import profile_description
 from chalicelib.extraction.iptc import iptc_from_photoshop, parse_iim
+from chalicelib.extraction.makernotes import MakerFacts, maker_note_facts
 from chalicelib.extraction.xmp import parse_xmp
 
 MAX_WARNINGS = 8
@@ -27,6 +28,7 @@ T = TypeVar("T")
 @dataclass
 class Metadata:
     exif: dict[str, Any] | None = None
+    maker: MakerFacts = field(default_factory=MakerFacts)  # ISO and lens from maker notes
     xmp: dict[str, Any] | None = None
     iptc: dict[str, Any] | None = None
     icc_profile: str | None = None
@@ -43,13 +45,17 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
     for message in facts.warnings:
         found.warn(message)
     blocks: dict[str, bytes] = {}
-    if facts.exif_is_file or facts.exif:
+    if facts.exif_is_file or facts.exif or facts.exif_parts:
         exif = _guarded(found, "EXIF", lambda: _exif(facts, reader))
         if exif is not None:
             found.exif = exif.tags
             blocks = exif.blocks
             for message in exif.warnings:
                 found.warn(message)
+            make = exif.tags.get("Make")
+            if exif.maker_note and isinstance(make, str):
+                maker = _guarded(found, "Maker notes", lambda: maker_note_facts(make, *_note(exif)))
+                found.maker = maker or found.maker
     xmp_packet = facts.xmp or blocks.get("xmp")
     if xmp_packet:
         xmp = _guarded(found, "XMP", lambda: parse_xmp(xmp_packet))
@@ -74,9 +80,16 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
 
 
 def _exif(facts: ImageFacts, reader: BudgetedReader) -> ExifData:
+    if facts.exif_parts:
+        return parse_exif_parts(facts.exif_parts)
     if facts.exif_is_file:
         return parse_tiff_file(reader.read_at, reader.size)
     return parse_exif(facts.exif)
+
+
+def _note(exif: ExifData) -> tuple[bytes, int, str]:
+    offset, note, order = exif.maker_note
+    return note, offset, order
 
 
 def _guarded(found: Metadata, what: str, parse: Callable[[], T]) -> T | None:

@@ -34,13 +34,21 @@ _FTYP_BRANDS = {
     b"heim": "image/heic",
     b"heis": "image/heic",
     b"mif1": "image/heif",
-    b"msf1": "image/heif",
+    b"mif2": "image/heif",
+    b"mif3": "image/heif",
+    b"msf1": "image/heif-sequence",
+    b"hevc": "image/heif-sequence",
+    b"hevx": "image/heif-sequence",
     b"qt  ": "video/quicktime",
+    b"crx ": "image/x-canon-cr3",
 }
 
 
 def sniff_mime(head: bytes) -> str | None:
     """MIME type suggested by the leading bytes, or None when unknown."""
+    raw = _sniff_raw(head)
+    if raw:
+        return raw
     for signature, mime in _SIGNATURES:
         if head.startswith(signature):
             return mime
@@ -55,6 +63,19 @@ def sniff_mime(head: bytes) -> str | None:
     if head[4:8] == b"ftyp":
         return _sniff_ftyp(head)
     return _sniff_text(head)
+
+
+def _sniff_raw(head: bytes) -> str | None:
+    """Camera raws with their own marks; the others (DNG, NEF, ARW, ...) look like TIFF."""
+    if head[:4] == b"II*\x00" and head[8:10] == b"CR":
+        return "image/x-canon-cr2"
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return "image/x-olympus-orf"
+    if head[:4] == b"IIU\x00":
+        return "image/x-panasonic-rw2"
+    if head.startswith(b"FUJIFILMCCD-RAW "):
+        return "image/x-fujifilm-raf"
+    return None
 
 
 def _sniff_ftyp(head: bytes) -> str:

@@ -20,6 +20,7 @@ from images import (
     rich_png,
     rich_tiff,
     rich_webp,
+    tiny_lossless_webp,
 )
 from PIL import Image, ImageFile
 
@@ -74,6 +75,8 @@ GOOD_IMAGES = [
         48,
         "RGBA",
     ),
+    # A valid 28-byte lossless WebP (shorter than a lossy header): was "truncated".
+    ("webp-lossless-28-bytes", tiny_lossless_webp, "WEBP", "image/webp", 3, 2, "RGB"),
     ("tiff-le", lambda: image_bytes("TIFF"), "TIFF", "image/tiff", 64, 48, "RGB"),
     # Pillow writes 16-bit big-endian samples as a big-endian ("MM") TIFF.
     ("tiff-be", lambda: image_bytes("TIFF", mode="I;16B"), "TIFF", "image/tiff", 64, 48, "I;16B"),

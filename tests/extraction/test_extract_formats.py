@@ -7,7 +7,6 @@ reference for what a viewer shows; extraction itself never decodes.
 from __future__ import annotations
 
 import io
-import struct
 
 import pillow_heif
 import pytest
@@ -201,19 +200,3 @@ def test_stored_orientation_of_a_tiff_is_not_swapped():
 
     assert (result["width"], result["height"], result["orientation"]) == (40, 20, 8)
     assert (result["display_width"], result["display_height"]) == (20, 40)
-
-
-def test_heif_sequence_without_a_still_image_is_unsupported():
-    data = (
-        struct.pack(">L4s", 20, b"ftyp")
-        + b"msf1"
-        + bytes(4)
-        + b"msf1"
-        + struct.pack(">L4s", 16, b"moov")
-        + bytes(8)
-    )
-
-    result = extract_metadata(io.BytesIO(data))
-
-    assert result["status"] == "unsupported"
-    assert result["mime_type"] == "image/heif"

@@ -11,7 +11,14 @@ import io
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from images import image_bytes, insert_jpeg_segment, multi_frame, rich_jpeg, xmp_packet
+from images import (
+    image_bytes,
+    insert_jpeg_segment,
+    jpeg_with_dnl,
+    multi_frame,
+    rich_jpeg,
+    xmp_packet,
+)
 from PIL import Image
 
 from chalicelib.extraction.extract import extract_metadata
@@ -122,3 +129,38 @@ def test_random_damage_to_the_header_gets_the_same_shape_as_pillow(data):
 
     if ours is not None and pillow is not None:
         assert ours == pillow
+
+
+def test_a_height_given_by_a_dnl_marker_is_read():
+    """Frame height 0, defined by a DNL marker after the first scan (legal, rare).
+
+    Here we differ from Pillow on purpose: it refuses the file. ExifTool
+    reports the height as 0 (it does not read DNL); the spec says the DNL
+    value is the height.
+    """
+    data = jpeg_with_dnl((40, 30))
+    assert _pillow(data) is None
+
+    result = extract_metadata(io.BytesIO(data))
+
+    assert (result["status"], result["width"], result["height"]) == ("ok", 40, 30)
+
+
+def test_a_zero_height_without_a_dnl_marker_is_corrupt():
+    data = _patch_size(image_bytes("JPEG", (30, 20)), 30, 0)
+
+    result = extract_metadata(io.BytesIO(data))
+
+    assert result["status"] == "corrupt"
+    assert "DNL" in result["error"]
+
+
+def test_the_dnl_search_stays_within_the_read_budget():
+    """A scan of 12 MB without the marker: the search stops at the budget."""
+    head = _patch_size(image_bytes("JPEG", (30, 20)), 30, 0)
+    data = head[: head.index(b"\xff\xda") + 14] + b"\x55" * (12 * 1024 * 1024)
+
+    result = extract_metadata(io.BytesIO(data))
+
+    assert result["status"] == "corrupt"
+    assert "header needs more than" in result["error"]

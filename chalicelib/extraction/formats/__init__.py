@@ -22,6 +22,8 @@ class ImageFacts:
     transparency: bool = False  # a transparent colour (PNG tRNS, GIF) in a mode without A
     exif: bytes | None = None  # a TIFF structure, with or without "Exif\0\0"
     exif_is_file: bool = False  # TIFF: the file itself holds the EXIF tags
+    # EXIF kept as one TIFF structure per IFD (CR3): [("IFD0" | "Exif" | "GPS", bytes)]
+    exif_parts: list[tuple[str, bytes]] = field(default_factory=list)
     xmp: bytes | None = None
     iptc: bytes | None = None  # IPTC IIM datasets
     photoshop: bytes | None = None  # Photoshop image resources (may hold IIM)

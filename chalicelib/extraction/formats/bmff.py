@@ -12,8 +12,11 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chalicelib.extraction.budget import BudgetedReader
+
 MAX_CHILD_BOXES = 4096
 MAX_ITEMS = 4096
+MAX_FILE_BOXES = 64  # boxes walked per container in the file (a real one has a dozen)
 
 
 @dataclass
@@ -53,13 +56,17 @@ def boxes(data: bytes, pos: int, end: int) -> Iterator[tuple[bytes, int, int]]:
         pos += size
 
 
+class NotPictError(ValueError):
+    """The `meta` box describes something else than images (its handler is not `pict`)."""
+
+
 def parse_meta(box: bytes) -> Meta:
     meta = Meta()
     # `meta` is a full box: 4 bytes of version and flags precede its children.
     for kind, start, end in boxes(box, 4, len(box)):
         payload = box[start:end]
         if kind == b"hdlr" and payload[8:12] != b"pict":
-            raise ValueError("not an image (hdlr is not pict)")
+            raise NotPictError("the meta box describes no images (its handler is not pict)")
         if kind == b"pitm":
             meta.primary = uint(payload, 4, 2 if payload[0] == 0 else 4)
         elif kind == b"iinf":
@@ -168,3 +175,28 @@ def uint(data: bytes, pos: int, size: int) -> int:
     if pos + size > len(data):
         raise ValueError("truncated box")
     return int.from_bytes(data[pos : pos + size], "big")
+
+
+def file_boxes(fp: BudgetedReader, pos: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of the boxes in the file between pos and end.
+
+    Reads box headers only (16 bytes each): for walking a large container such as
+    `moov` without loading it. At most MAX_FILE_BOXES boxes per call.
+    """
+    end = min(end, fp.size)
+    for _ in range(MAX_FILE_BOXES):
+        if pos + 8 > end:
+            return
+        header = fp.read_at(pos, 16)
+        if len(header) < 8:
+            return
+        size, kind = struct.unpack_from(">L4s", header)
+        start = pos + 8
+        if size == 1 and len(header) == 16:
+            size, start = struct.unpack_from(">Q", header, 8)[0], pos + 16
+        elif size == 0:
+            size = end - pos
+        if size < start - pos or pos + size > end:
+            raise ValueError(f"bad size of box {kind!r}")
+        yield kind, start, pos + size
+        pos += size

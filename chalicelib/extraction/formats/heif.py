@@ -5,16 +5,21 @@ library on open. The `meta` box (item list, locations, properties) sits near
 the start of the file and holds everything we need: the primary item's size
 (`ispe`, cropped by `clap`), its rotation and mirroring (`irot`, `imir`), channel
 count (`pixi`), colour profile (`colr`), an alpha plane (an `auxl` item), and
-where the Exif and XMP items are stored (`iloc`).
+where the Exif and XMP items are stored (`iloc`). Image sequences without a
+still image are described by their first track (heif_track.py), low-overhead
+files (`mif3`) by their `mini` box (heif_mini.py).
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 
 from chalicelib.extraction.budget import BudgetedReader
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.formats.bmff import Meta, parse_meta
+from chalicelib.extraction.formats.heif_mini import read_mini
+from chalicelib.extraction.formats.heif_track import read_track
 
 MAX_TOP_BOXES = 32
 MAX_META_BYTES = 1024 * 1024
@@ -35,6 +40,7 @@ IMAGE_ITEM_TYPES = {
 }
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis"}
 SEQUENCE_BRANDS = {b"avis", b"msf1", b"hevc", b"hevx"}
+HEVC = {b"hvc1", b"hev1"}
 ALPHA_URNS = {b"urn:mpeg:hevc:2015:auxid:1", b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"}
 
 # (clockwise rotation, mirrored first) -> EXIF orientation; see _orientation.
@@ -50,14 +56,63 @@ _EXIF_ORIENTATION = {
 }
 
 
-class NotAStillImageError(ValueError):
-    """An image sequence without a still image (no `meta` box)."""
+@dataclass
+class TopLevel:
+    """What the top-level boxes say: brands, and where `meta`, `mini` and `moov` are."""
+
+    major: bytes = b""
+    brands: set[bytes] = field(default_factory=set)
+    meta: bytes | None = None
+    mini: tuple[int, int] | None = None
+    moov: tuple[int, int] | None = None
 
 
 def read_heif(fp: BudgetedReader) -> ImageFacts:
-    """Facts of the primary image; raises ValueError for a damaged container."""
-    brands, meta_box = _top_level(fp)
-    meta = parse_meta(meta_box)
+    """Facts of the primary image, else of the first image track; ValueError when damaged.
+
+    A file with a still image and a sequence track (an animated AVIF) is
+    described by its still image and counts as animated; a sequence without a
+    still image (or whose `meta` is not about images) by its track.
+    """
+    top = _top_level(fp)
+    if top.mini is not None:
+        facts = read_mini(fp, *top.mini, top.brands)
+    else:
+        facts, problem = None, None
+        if top.meta is not None:
+            try:
+                facts = _still(fp, parse_meta(top.meta), top.brands)
+            except ValueError as error:
+                problem = error
+        track = read_track(fp, *top.moov) if top.moov else None
+        if facts is None and track is None:
+            raise problem or ValueError("neither an image item (meta) nor an image track (moov)")
+        if facts is None:
+            is_avif = track.codec == b"av01" or (track.codec not in HEVC and b"avif" in top.brands)
+            facts = ImageFacts(
+                format="AVIF" if is_avif else "HEIF",
+                mime_type="",
+                width=track.width,
+                height=track.height,
+                mode="RGB",
+            )
+        if track is not None:
+            facts.animated, facts.frames = True, track.frames
+    facts.mime_type = _mime_type(facts.format, top.major)
+    return facts
+
+
+def _mime_type(fmt: str, major: bytes) -> str:
+    """The MIME type follows the major brand (AVIF whatever the brand says)."""
+    if fmt == "AVIF":
+        return "image/avif"
+    if major in HEIC_BRANDS:
+        return "image/heic"
+    return "image/heif-sequence" if major in SEQUENCE_BRANDS else "image/heif"
+
+
+def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
+    """Facts of the primary image item."""
     if meta.primary is None or meta.primary not in meta.items:
         raise ValueError("no primary image item")
     primary = meta.items[meta.primary]
@@ -92,19 +147,15 @@ def read_heif(fp: BudgetedReader) -> ImageFacts:
         kind == b"auxl" and meta.primary in targets and _is_alpha(meta, source)
         for kind, source, targets in meta.references
     )
-    is_avif = primary.type == b"av01" or (primary.type != b"hvc1" and b"avif" in brands)
+    is_avif = primary.type == b"av01" or (primary.type not in HEVC and b"avif" in brands)
     mode = ("L" if channels == 1 else "RGB") + ("A" if alpha else "")
-    animated = bool(brands & SEQUENCE_BRANDS)
     facts = ImageFacts(
         format="AVIF" if is_avif else "HEIF",
-        mime_type="image/avif"
-        if is_avif
-        else ("image/heic" if brands & HEIC_BRANDS else "image/heif"),
+        mime_type="",
         width=width,
         height=height,
         mode=mode,
-        frames=None if animated else _top_level_images(meta),
-        animated=animated,
+        frames=_top_level_images(meta),
         orientation=_orientation(transforms),
         bit_depth=bits,
         icc=icc,
@@ -117,9 +168,13 @@ def read_heif(fp: BudgetedReader) -> ImageFacts:
     return facts
 
 
-def _top_level(fp: BudgetedReader) -> tuple[set[bytes], bytes]:
-    """Brands from `ftyp` and the contents of `meta`, walking top-level box headers."""
-    brands: set[bytes] = set()
+def _top_level(fp: BudgetedReader) -> TopLevel:
+    """Brands from `ftyp`, the contents of `meta`, where `mini` and `moov` are.
+
+    Walks top-level box headers. The walk stops at `meta` unless a sequence
+    brand says a `moov` track may follow (finding it may cost one more read).
+    """
+    top = TopLevel()
     pos, size = 0, fp.size
     for _ in range(MAX_TOP_BOXES):
         header = fp.read_at(pos, 16)
@@ -135,17 +190,23 @@ def _top_level(fp: BudgetedReader) -> tuple[set[bytes], bytes]:
             raise ValueError(f"bad size of box {kind!r}")
         if kind == b"ftyp":
             data = fp.read_at(start, min(box_size - (start - pos), 1024))
-            brands = {data[i : i + 4] for i in range(0, len(data) - 3, 4) if i != 4}
-        elif kind == b"meta":
+            top.major = data[:4]
+            top.brands = {data[i : i + 4] for i in range(0, len(data) - 3, 4) if i != 4}
+        elif kind == b"meta" and top.meta is None:
             if box_size > MAX_META_BYTES:
                 raise ValueError("meta box too large")
-            return brands, fp.read_at(start, box_size - (start - pos))
+            top.meta = fp.read_at(start, box_size - (start - pos))
+        elif kind == b"mini":
+            top.mini = (start, pos + box_size)
+            return top
+        elif kind == b"moov":
+            top.moov = (start, pos + box_size)
+        if top.meta is not None and (top.moov or not top.brands & SEQUENCE_BRANDS):
+            return top
         pos += box_size
         if pos >= size:
             break
-    if brands & SEQUENCE_BRANDS:
-        raise NotAStillImageError("an image sequence without a still image")
-    raise ValueError("no meta box")
+    return top
 
 
 def _clean_aperture(payload: bytes, width: int, height: int) -> tuple[int, int]:

@@ -9,6 +9,7 @@ first scan) so both agree on which files are corrupt.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from chalicelib.extraction.budget import BudgetedReader
@@ -24,6 +25,10 @@ MODES = {1: "L", 3: "RGB", 4: "CMYK"}
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
 PHOTOSHOP_ID = b"Photoshop 3.0\x00"
+DNL_WINDOW = 64 * 1024
+# The marker that ends a scan: 0xFF (fill bytes allowed) then neither a stuffed
+# zero nor a restart marker.
+_SCAN_END = re.compile(rb"\xff+([^\x00\xd0-\xd7\xff])")
 
 
 def read_jpeg(fp: BudgetedReader) -> ImageFacts:
@@ -32,7 +37,7 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
     if fp.read(3) != b"\xff\xd8\xff":
         raise ValueError("no JPEG start-of-image marker")
     fp.seek(2)
-    frame = exif = xmp = mpf = jfif = None
+    frame = exif = xmp = mpf = jfif = scan = None
     gain_map = False
     icc: dict[int, bytes] = {}
     photoshop: list[bytes] = []
@@ -50,6 +55,7 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
         if size < 0 or len(payload) < size:
             raise ValueError("truncated JPEG segment")
         if marker == 0xDA:  # start of scan: the header is over
+            scan = fp.tell()
             break
         if marker in SOF_MARKERS:
             frame = payload  # the last one counts, as in Pillow
@@ -75,6 +81,8 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
     bits, height, width, components = struct.unpack(">BHHB", frame[:6])
     if bits != 8 or components not in MODES:
         raise ValueError(f"cannot handle {components} components of {bits} bits")
+    if height == 0 and scan is not None:
+        height = _dnl_height(fp, scan)
     # An Ultra HDR photo's second MP image is its gain map, not a frame (Pillow agrees).
     images = _mp_images(mpf) if mpf and not gain_map else 1
     return ImageFacts(
@@ -92,6 +100,27 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
         # Photoshop resources may be split over several APP13 segments.
         photoshop=b"".join(photoshop) or None,
     )
+
+
+def _dnl_height(fp: BudgetedReader, pos: int) -> int:
+    """The height a DNL marker gives after the first scan, when the frame header says 0.
+
+    Legal and rare: the encoder did not know the height when it started. The
+    scan's entropy-coded data is searched for the marker that ends it, within
+    the read budget (a file without one is corrupt).
+    """
+    while True:
+        data = fp.read_at(pos, DNL_WINDOW)
+        match = _SCAN_END.search(data)
+        if match and (match.start(1) + 5 <= len(data) or len(data) < DNL_WINDOW):
+            at = match.start(1)
+            if data[at] != 0xDC or at + 5 > len(data):
+                break
+            return struct.unpack_from(">H", data, at + 3)[0]
+        if len(data) < DNL_WINDOW:
+            break
+        pos += len(data) - 8  # overlap: a marker may straddle two windows
+    raise ValueError("the frame header gives no height and no DNL marker follows the scan")
 
 
 def _jfif_dpi(jfif: bytes | None) -> tuple[float, float] | None:

@@ -76,13 +76,20 @@ def _walk(
     return blocks, frames, pos >= end
 
 
+# Bytes of the first chunk's data that hold the size: a lossless (VP8L) header
+# is 5 bytes, so a valid lossless file can be as short as 28 bytes.
+_SIZE_BYTES = {b"VP8X": 10, b"VP8L": 5, b"VP8 ": 10}
+
+
 def _first_chunk(fp: BudgetedReader) -> ImageFacts:
-    """WebP size and mode from the RIFF header and first chunk (30 bytes)."""
+    """WebP size and mode from the RIFF header and first chunk (at most 30 bytes)."""
     fp.seek(0)
     head = fp.read(30)
-    if len(head) < 30 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+    if len(head) < 16 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
         raise ValueError("truncated WebP header")
     chunk, data = head[12:16], head[20:30]
+    if len(data) < _SIZE_BYTES.get(chunk, 0):
+        raise ValueError("truncated WebP header")
     if chunk == b"VP8X":
         flags = data[0]
         width = 1 + int.from_bytes(data[4:7], "little")
