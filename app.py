@@ -276,7 +276,7 @@ def _list_images() -> dict[str, Any]:
         after = parse_position(params.get("next_token"), scope)
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
-    images, last = deps.catalog.search(search, limit, after)
+    images, last = deps.catalog.search_images(search, limit, after)
     public = [redact(record, deps.settings.redact) for record in images]
     return listing_page(public, last, deps.settings.max_page_bytes, search.position, scope)
 

@@ -197,7 +197,7 @@ def assert_searches(catalog, state: dict[str, dict], prefix: str = "uploads/") -
         search = parse_search(params, prefix)
         found, after = [], None
         while True:
-            page, after = catalog.search(search, 2, after)
+            page, after = catalog.search_images(search, 2, after)
             found += [record["s3objectkey"] for record in page]
             if after is None:
                 break

@@ -52,7 +52,7 @@ class Analysis:
                 return ranked[:k]
             depth *= 2
 
-    def values(
+    def value_page(
         self, facet: str, limit: int, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` values of `facet` in value order with their totals, and the value
@@ -70,8 +70,8 @@ class Analysis:
 
     def taken_range(self, searcher: Searcher) -> dict[str, Any] | None:
         """The earliest and latest capture time, with their keys (None: nothing dated)."""
-        earliest, _ = searcher.search(Search(sort="taken_at"), 1)
-        latest, _ = searcher.search(Search(sort="taken_at", descending=True), 1)
+        earliest, _ = searcher.walk(Search(sort="taken_at"), 1)
+        latest, _ = searcher.walk(Search(sort="taken_at", descending=True), 1)
         if not earliest or not latest:
             return None
         return {

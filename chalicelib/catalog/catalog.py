@@ -137,17 +137,17 @@ class Catalog:
             extras,
         )
 
-    def search(
+    def search_images(
         self, search: Search, limit: int, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of records matching `search`, in its order, and where to continue."""
-        return self._searcher.search(search, limit, after)
+        return self._searcher.walk(search, limit, after)
 
     def facet_values(
         self, facet: str, limit: int, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of one facet's values in value order, with their counts."""
-        values, last = self._analysis.values(facet, limit, after)
+        values, last = self._analysis.value_page(facet, limit, after)
         return [{k: v for k, v in entry.items() if k != "days"} for entry in values], last
 
     def timeline(
@@ -158,7 +158,7 @@ class Catalog:
             counters = merge_shards([item for item in self.counter_shards().values() if item])
             years = facet_summary(counters)["years"]
             return [{"period": str(y["year"]), "count": y["count"]} for y in years], None
-        months, last = self._analysis.values("month", limit, after)
+        months, last = self._analysis.value_page("month", limit, after)
         return timeline_entries(months, by), last
 
     # --- writes ---------------------------------------------------------

@@ -41,12 +41,15 @@ def camera_label(make: Any, model: Any) -> str | None:
     return " ".join(part for part in (make, model) if part) or None
 
 
-def values(record: dict[str, Any] | None) -> dict[tuple[str, str], tuple[str, dict[str, int]]]:
+Contribution = dict[tuple[str, str], tuple[str, dict[str, int]]]
+
+
+def record_values(record: dict[str, Any] | None) -> Contribution:
     """What an `ok` record adds to each facet value: {(facet, value): (label, amounts)}."""
     if not record or record.get("status") != STATUS_OK:
         return {}
     size = int(record.get("size") or 0)
-    found: dict[tuple[str, str], tuple[str, dict[str, int]]] = {}
+    found: Contribution = {}
     camera = record.get("camera") or {}
     labels = {
         "camera": camera_label(camera.get("make"), camera.get("model")),
@@ -66,7 +69,7 @@ def values(record: dict[str, Any] | None) -> dict[tuple[str, str], tuple[str, di
 
 def changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Change]:
     """The non-zero differences between the facet values of `old` and `new`."""
-    before, after = values(old), values(new)
+    before, after = record_values(old), record_values(new)
     found = []
     for facet, value in sorted(set(before) | set(after)):
         label = (after.get((facet, value)) or before[(facet, value)])[0]

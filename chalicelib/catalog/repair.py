@@ -15,7 +15,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from chalicelib.catalog.facets import facet_partition, presence_pk, value_pk, values
+from chalicelib.catalog.facets import facet_partition, presence_pk, record_values, value_pk
 from chalicelib.catalog.layout import DISTINCT_PK, counter_pk
 
 MAX_WRITES = 90  # per transaction, leaving room for the version checks
@@ -27,7 +27,7 @@ def facet_truth(records: Iterable[tuple[int, dict[str, Any]]]) -> dict[str, dict
     items: dict[str, dict[str, Any]] = {}
     distinct: dict[str, set[str]] = {}
     for shard, record in records:
-        for (facet, value), (label, amounts) in values(record).items():
+        for (facet, value), (label, amounts) in record_values(record).items():
             pk = value_pk(facet, shard, value)
             item = items.setdefault(
                 pk, {"pk": pk, "fk": facet_partition(facet, shard), "v": value, "label": label}

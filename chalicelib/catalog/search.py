@@ -28,7 +28,7 @@ class Searcher:
         self._table = table
         self._shards = shards
 
-    def search(
+    def walk(
         self, search: Search, limit: int, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Up to `limit` matching records in the search's order, and the position to
@@ -42,7 +42,7 @@ class Searcher:
             entries, complete = self._round(walk, position, chunk)
             if not entries and not complete:
                 return found, position  # no progress possible now: let the client go on
-            records = self._records(walk, entries)
+            records = self._records_behind(walk, entries)
             for value, record in zip((e[0] for e in entries), records, strict=True):
                 position, examined = value, examined + 1
                 if record is not None and search.matches(record):
@@ -118,7 +118,7 @@ class Searcher:
         found = [entry for entry in found if entry[0] != position]
         return found, "LastEvaluatedKey" in response
 
-    def _records(
+    def _records_behind(
         self, walk: Plan, entries: list[tuple[str, dict[str, Any]]]
     ) -> list[dict[str, Any] | None]:
         """The live record behind each entry (None where it is gone)."""

@@ -97,7 +97,7 @@ def read_all(catalog: Catalog, params: dict[str, str], limit: int) -> list[str]:
     scope = search_scope(search)
     keys, after = [], None
     for _ in range(200):
-        page, last = catalog.search(search, limit, after)
+        page, last = catalog.search_images(search, limit, after)
         keys += [r["s3objectkey"] for r in page]
         if last is None:
             return keys
@@ -188,13 +188,12 @@ def test_a_legacy_record_gets_its_index_items_when_stored_again(table) -> None:
         if raw["pk"]["S"].startswith(("ix#", "fv#", "fp#", "counters#distinct")):
             table.delete_item(TableName=TABLE, Key={"pk": raw["pk"]})
     table.put_item(TableName=TABLE, Item=item)
-    assert catalog.search(parse_search({"make": "canon"}, PREFIX), 10) == ([], None)
+    assert catalog.search_images(parse_search({"make": "canon"}, PREFIX), 10) == ([], None)
 
     catalog.put(record, "")
 
-    assert [
-        r["s3objectkey"] for r in catalog.search(parse_search({"make": "canon"}, PREFIX), 10)[0]
-    ] == ["uploads/old.jpg"]
+    found, _ = catalog.search_images(parse_search({"make": "canon"}, PREFIX), 10)
+    assert [r["s3objectkey"] for r in found] == ["uploads/old.jpg"]
     assert catalog.summary()["cameras"] == {
         "distinct": 1,
         "top": [
