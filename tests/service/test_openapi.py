@@ -144,6 +144,9 @@ def test_fuzzing_the_running_api_finds_no_server_error_or_schema_violation(stack
             "examples,coverage,fuzzing",
             "--max-time",
             str(FUZZ_SECONDS),
+            # A loaded CI machine may answer slowly; slow is not "stopped responding".
+            "--request-timeout",
+            "30",
             "--seed",
             "1",
         ],
