@@ -25,6 +25,7 @@ from chalicelib.extraction.fields import (
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.formats.bmp import read_bmp
 from chalicelib.extraction.formats.cr3 import read_cr3
+from chalicelib.extraction.formats.gif import read_gif
 from chalicelib.extraction.formats.heif import read_heif
 from chalicelib.extraction.formats.ico import read_ico
 from chalicelib.extraction.formats.jpeg import read_jpeg
@@ -41,6 +42,7 @@ OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/jpeg": read_jpeg,
     "image/png": read_png,
     "image/bmp": read_bmp,
+    "image/gif": read_gif,
     "image/tiff": read_tiff_or_raw,  # and the TIFF-based camera raws
     "image/x-canon-cr2": read_tiff_or_raw,
     "image/x-olympus-orf": read_tiff_or_raw,

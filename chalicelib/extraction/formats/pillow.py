@@ -1,7 +1,6 @@
-"""GIF and JPEG 2000 headers, parsed by Pillow.
+"""JPEG 2000 headers, parsed by Pillow.
 
-`Image.open` parses only the header. We never touch anything that makes
-Pillow read on (`n_frames` of a GIF walks every frame).
+`Image.open` parses only the header.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from PIL import Image
 
 from chalicelib.extraction.budget import BudgetedReader
 from chalicelib.extraction.formats import ImageFacts
-from chalicelib.extraction.formats.gif import scan_gif
 
 # We never decode pixels, so Pillow's decompression-bomb guard would only stop
 # us from reading the header of a legitimately huge image. Code that decodes
@@ -22,7 +20,7 @@ Image.MAX_IMAGE_PIXELS = None
 
 # Formats Pillow reads for us, by plugin name. Restricting Image.open to these
 # keeps exotic plugins (EPS, PSD, ...) away from untrusted uploads.
-PILLOW_FORMATS = ("GIF", "JPEG2000")
+PILLOW_FORMATS = ("JPEG2000",)
 Image.init()
 PILLOW_MIMES = {Image.MIME[fmt] for fmt in PILLOW_FORMATS} | {"image/jp2"}
 
@@ -56,13 +54,7 @@ def _read(fp: BudgetedReader) -> ImageFacts:
         )
         if image.format == "JPEG2000":
             facts.dpi = _dpi(info.get("dpi"))
-        if image.format == "GIF":
-            facts.frames, facts.animated = scan_gif(fp)
-            # The global colour table's size, as ExifTool's BitsPerPixel.
-            screen = fp.read_at(10, 1)
-            facts.bit_depth = (screen[0] & 7) + 1 if screen and screen[0] & 0x80 else None
-        elif image.format == "JPEG2000":
-            facts.xmp = info.get("xmp")
+        facts.xmp = info.get("xmp")
     return facts
 
 
