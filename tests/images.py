@@ -574,3 +574,30 @@ def mini_heif(
     chunks = config + (icc or b"") + image + (exif or b"") + (xmp or b"")
     ftyp = bmff_box(b"ftyp", b"mif3" + b"\x00" * 4 + b"mif3" + codec_brand)
     return ftyp + bmff_box(b"mini", header + chunks)
+
+
+def jp2_with_resolution(
+    capture: tuple[int, int, int, int, int, int] | None = None,
+    display: tuple[int, int, int, int, int, int] | None = None,
+    brand: bytes = b"jp2 ",
+    xmp: bytes | None = None,
+) -> bytes:
+    """Pillow's JP2 with a `res ` box added to its header: `resc` / `resd` given as
+    (vertical num, den, horizontal num, den, vertical exponent, horizontal exponent), pixels
+    per metre = num / den x 10^exponent; optionally the JPX brand and an XMP uuid box."""
+    data = image_bytes("JPEG2000", (16, 16))
+    res = b""
+    for kind, value in ((b"resc", capture), (b"resd", display)):
+        if value is not None:
+            res += bmff_box(kind, struct.pack(">HHHHbb", *value))
+    at = data.index(b"jp2h") - 4
+    size = struct.unpack_from(">L", data, at)[0]
+    header = data[at + 8 : at + size] + (bmff_box(b"res ", res) if res else b"")
+    data = data[:at] + bmff_box(b"jp2h", header) + data[at + size :]
+    if xmp is not None:
+        uuid = bmff_box(b"uuid", bytes.fromhex("be7acfcb97a942e89c71999491e3afac") + xmp)
+        at = data.index(b"jp2c") - 4
+        data = data[:at] + uuid + data[at:]
+    if brand != b"jp2 ":
+        data = data.replace(b"ftypjp2 ", b"ftyp" + brand, 1)
+    return data
