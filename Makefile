@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: dev test lint install system-tools clean deploy destroy reconcile
+.PHONY: dev test lint install system-tools clean deploy destroy reconcile redrive
 
 dev: $(STAMP)  ## run the whole service locally (emulator, event pump, chalice local)
 	exec $(BIN)/python -m devstack
@@ -23,11 +23,13 @@ lint: $(STAMP)
 # A stage on a real AWS account (see README, "Deploy"). The account and region
 # come from AWS_PROFILE and AWS_DEFAULT_REGION (or your AWS config); BUCKET=name uses an
 # existing bucket, VERSIONING=true keeps old object versions, LOG_RETENTION_DAYS
-# (default 30). destroy keeps the bucket and its images unless DELETE_DATA=1.
+# (default 30), ALARM_EMAIL=you@example.com gets the stage's alarms. destroy
+# keeps the bucket and its images unless DELETE_DATA=1.
 deploy: $(STAMP)  ## bucket + table (CloudFormation), names into .chalice/, chalice deploy
 	$(BIN)/python -m ops.deploy deploy --stage "$(or $(STAGE),dev)" \
 	  $(if $(BUCKET),--bucket "$(BUCKET)") $(if $(VERSIONING),--versioning "$(VERSIONING)") \
-	  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)")
+	  $(if $(LOG_RETENTION_DAYS),--log-retention-days "$(LOG_RETENTION_DAYS)") \
+	  $(if $(ALARM_EMAIL),--alarm-email "$(ALARM_EMAIL)")
 
 destroy: $(STAMP)  ## chalice delete + delete the stack (the bucket stays unless DELETE_DATA=1)
 	$(BIN)/python -m ops.deploy destroy --stage "$(or $(STAGE),dev)" \
@@ -37,6 +39,11 @@ destroy: $(STAMP)  ## chalice delete + delete the stack (the bucket stays unless
 # stack, so start `make dev` first). FORCE=1 re-extracts every object.
 reconcile: $(STAMP)  ## make the table equal the bucket again
 	$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force)
+
+# Replay the events the handlers failed on (the stage's failed-events queue;
+# locally, the event pump's dead-letter queue) through the same handlers.
+redrive: $(STAMP)  ## replay failed events, then report what each did
+	$(BIN)/python -m ops.redrive --stage "$(or $(STAGE),local)"
 
 install: $(STAMP)
 

@@ -9,24 +9,38 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from chalice import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
-from chalice.app import CaseInsensitiveMapping, Request, S3Event
+from chalice import (
+    BadRequestError,
+    Chalice,
+    ConflictError,
+    CORSConfig,
+    ForbiddenError,
+    NotFoundError,
+    Response,
+)
+from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event
 
-from chalicelib.catalog.paging import encode_token
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
+from chalicelib.listing import listing_page
 from chalicelib.logs import logged
 from chalicelib.params import (
+    IfNoneMatch,
     InvalidParameterError,
-    etag_matches,
+    check_query_parameters,
     parse_format,
+    parse_if_none_match,
+    parse_json_body,
     parse_limit,
     parse_next_token,
 )
 from chalicelib.reconcile import reconcile
+from chalicelib.reconcile_payload import parse_payload
+from chalicelib.redact import redact
+from chalicelib.s3file import UnreadableObjectError
 from chalicelib.settings import Settings
 from chalicelib.uploads import InvalidUploadError, presigned_upload
 
@@ -39,6 +53,7 @@ app.log.setLevel(logging.INFO)
 app.api.binary_types.append("*/*")
 
 deps = Dependencies(Settings.from_env())
+RECONCILE_MARGIN_MS = 30_000
 OPENAPI = json.loads((Path(__file__).parent / "chalicelib" / "openapi.json").read_text())
 # Per stage (.chalice/config.json): API Gateway checks `x-api-key` on every
 # route, and browsers on the configured origin may call the API.
@@ -62,6 +77,29 @@ def accept_anything_by_default(request: Request, get_response: Any) -> Response:
 
 
 @app.middleware("http")
+def never_sniffed(request: Request, get_response: Any) -> Response:
+    # Every response, errors included, is taken as the type it says it is.
+    response = get_response(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@app.middleware("http")
+def documented_parameters_only(request: Request, get_response: Any) -> Response:
+    # A typo (`s3objectKey=`) must be a 400, not a silently different answer.
+    operation = OPENAPI["paths"].get(request.path, {}).get(request.method.lower())
+    if operation is not None:
+        accepted = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        try:
+            check_query_parameters(request.query_params or {}, accepted)
+        except InvalidParameterError as error:
+            return Response(
+                body={"Code": "BadRequestError", "Message": str(error)}, status_code=400
+            )
+    return get_response(request)
+
+
+@app.middleware("http")
 def log_request(request: Request, get_response: Any) -> Response:
     params = request.query_params or {}
     with logged(
@@ -81,31 +119,47 @@ def log_request(request: Request, get_response: Any) -> Response:
 @app.on_s3_event(
     bucket=deps.settings.bucket, events=["s3:ObjectCreated:*"], prefix=deps.settings.prefix
 )
-def on_object_created(event: S3Event) -> None:
-    _handle("object_created", event, deps.ingestor.object_created)
+def on_object_created(event: S3Event) -> dict[str, Any]:
+    return _handle("object_created", event, deps.ingestor.object_created)
 
 
 @app.on_s3_event(
     bucket=deps.settings.bucket, events=["s3:ObjectRemoved:*"], prefix=deps.settings.prefix
 )
-def on_object_removed(event: S3Event) -> None:
-    _handle("object_removed", event, deps.ingestor.object_removed)
+def on_object_removed(event: S3Event) -> dict[str, Any]:
+    return _handle("object_removed", event, deps.ingestor.object_removed)
 
 
 @app.lambda_function(name="reconcile")
 def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Backfill and repair: `chalice invoke -n reconcile` (payload: start_after, force)."""
-    event = event or {}
-    # The backfill pass may use 3/4 of the time; the rest is for the passes
-    # that must finish (a report with `resume_after` says where to go on).
-    reserve = context.get_remaining_time_in_millis() / 4
+    """Backfill and repair: `chalice invoke -n reconcile`.
+
+    Payload: `{}`, `{"start_after": KEY, "force": true}`, or the `resume` of a
+    report that stopped early, passed back as `{"resume": ...}`.
+    """
+    position = parse_payload(event, deps.settings.counter_shards)
+    # Every phase stops with time to spare for one more key and the report.
+    margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
     report = reconcile(
         deps,
-        start_after=str(event.get("start_after", "")),
-        force=bool(event.get("force", False)),
-        should_stop=lambda: context.get_remaining_time_in_millis() < reserve,
+        resume=position,
+        should_stop=lambda: context.get_remaining_time_in_millis() < margin,
     )
     return {**asdict(report), "complete": report.complete}
+
+
+if deps.settings.reconcile_schedule:
+    # Repairs whatever slipped through (a lost event, a failed one not redriven).
+    @app.schedule(deps.settings.reconcile_schedule, name="scheduled_reconcile")
+    def scheduled_reconcile(event: CloudWatchEvent) -> dict[str, Any]:
+        context = event.context
+        margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
+        with logged(app.log, handler="scheduled_reconcile") as line:
+            report = reconcile(
+                deps, should_stop=lambda: context.get_remaining_time_in_millis() < margin
+            )
+            line.update(asdict(report), complete=report.complete)
+        return {**asdict(report), "complete": report.complete}
 
 
 @app.route("/images", methods=["GET"], api_key_required=API_KEY)
@@ -113,14 +167,15 @@ def get_image() -> Response | dict[str, Any]:
     if "s3objectkey" not in (app.current_request.query_params or {}):
         return _list_images()
     key = _requested_key()
-    record = deps.catalog.get(key)
+    condition = _if_none_match()
+    record = redact(deps.catalog.get(key), deps.settings.redact)
     if record is None:
         if deps.ingestor.exists(key):
             # Uploaded, not indexed yet: a polling client can tell "not yet" from "never".
             return Response(body={"s3objectkey": key, "status": "pending"}, status_code=202)
         raise NotFoundError(f"no image metadata for key {key!r}")
     etag = record_etag(record)
-    if etag_matches(app.current_request.headers.get("if-none-match"), etag):
+    if condition and condition.matches(etag):
         return Response(body="", status_code=304, headers={"ETag": etag})
     return Response(body=record, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
 
@@ -128,43 +183,49 @@ def get_image() -> Response | dict[str, Any]:
 @app.route("/images/download", methods=["GET"], api_key_required=API_KEY)
 def download_image() -> Response:
     key = _requested_key()
-    s = deps.settings
-    download = fetch_download(
-        deps.s3,
-        deps.catalog,
-        s.bucket,
-        key,
-        s.max_inline_download,
-        s.presign_expires,
-        app.current_request.headers.get("if-none-match"),
-    )
-    if download is None:
-        raise NotFoundError(f"no image with key {key!r}")
-    return Response(
-        body=download.body or "", status_code=download.status, headers=download.headers(key)
-    )
-
-
-@app.route("/uploads", methods=["POST"], api_key_required=API_KEY)
-def create_upload() -> Response:
+    condition = _if_none_match()
     s = deps.settings
     try:
-        upload = presigned_upload(
+        download = fetch_download(
             deps.s3,
+            deps.catalog,
             s.bucket,
-            s.prefix,
-            app.current_request.json_body,
-            s.max_upload_bytes,
-            s.upload_expires,
+            key,
+            s.max_inline_download,
+            s.presign_expires,
+            condition,
         )
-    except InvalidUploadError as error:
+    except UnreadableObjectError as error:
+        # Archived: restoring it would help (409). Otherwise it is refused (403).
+        raise (ConflictError if error.archived else ForbiddenError)(error.reason) from None
+    if download is None:
+        raise NotFoundError(f"no image with key {key!r}")
+    # Bytes, even when empty: a str body under a binary Content-Type breaks the response.
+    body = download.body if download.body is not None else b""
+    return Response(body=body, status_code=download.status, headers=download.headers(key))
+
+
+# Any Content-Type reaches the view, which answers 400 (not Chalice's 415) for non-JSON.
+@app.route("/uploads", methods=["POST"], api_key_required=API_KEY, content_types=["*/*"])
+def create_upload() -> Response:
+    s = deps.settings
+    request = app.current_request
+    try:
+        body = parse_json_body(request.headers.get("content-type"), request.raw_body)
+        upload = presigned_upload(
+            deps.s3, s.bucket, s.prefix, body, s.max_upload_bytes, s.upload_expires
+        )
+    except (InvalidParameterError, InvalidUploadError) as error:
         raise BadRequestError(str(error)) from None
     return Response(body=upload)
 
 
 @app.route("/summary", methods=["GET"], api_key_required=API_KEY)
 def get_summary() -> dict[str, Any]:
-    return deps.catalog.summary()
+    summary = deps.catalog.summary()
+    for extreme in ("biggest", "smallest"):
+        summary[extreme] = redact(summary[extreme], deps.settings.redact)
+    return summary
 
 
 @app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
@@ -180,7 +241,8 @@ def _list_images() -> dict[str, Any]:
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
     images, last = deps.catalog.list(limit, after, fmt)
-    return {"images": images, "next_token": encode_token(last) if last else None}
+    public = [redact(record, deps.settings.redact) for record in images]
+    return listing_page(public, last, deps.settings.max_page_bytes)
 
 
 def _requested_key() -> str:
@@ -193,6 +255,13 @@ def _requested_key() -> str:
         raise BadRequestError(str(error)) from None
 
 
+def _if_none_match() -> IfNoneMatch | None:
+    try:
+        return parse_if_none_match(app.current_request.headers.get("if-none-match"))
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+
+
 def _param(name: str) -> str | None:
     """A query parameter given at most once (a repeated one is ambiguous: 400)."""
     params = app.current_request.query_params or {}
@@ -202,8 +271,11 @@ def _param(name: str) -> str | None:
     return values[0] if values else None
 
 
-def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> None:
+def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> dict[str, Any]:
+    """Apply one event; the outcome is logged and returned (`make redrive` reports it)."""
     record = event.to_dict()["Records"][0]
     request_id = getattr(event.context, "aws_request_id", None)
     with logged(app.log, handler=handler, key=event.key, request_id=request_id) as line:
-        line.update(asdict(action(parse_s3_record(record))))
+        outcome = asdict(action(parse_s3_record(record)))
+        line.update(outcome)
+    return outcome

@@ -20,9 +20,10 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 
 from chalicelib.catalog.catalog import Catalog
+from chalicelib.catalog.records import STATUS_UNREADABLE
 from chalicelib.extraction.extract import extract_metadata
 from chalicelib.keys import extension_of, is_image_key
-from chalicelib.s3file import ObjectChangedError, ObjectInfo, S3RangeFile
+from chalicelib.s3file import ObjectChangedError, ObjectInfo, S3RangeFile, UnreadableObjectError
 
 # S3 sequencers are hex strings of varying length; AWS documents comparing
 # them after right-padding the shorter one with zeros. A fixed width lets the
@@ -63,7 +64,7 @@ class Outcome:
     """What handling one event did; logged as one line."""
 
     key: str
-    action: str  # stored | deleted | stale | superseded | ignored
+    action: str  # stored | deleted | stale | superseded | ignored | unchanged
     status: str | None = None
     requests: int = 0
     bytes_read: int = 0
@@ -124,6 +125,10 @@ class Ingestor:
         except ObjectChangedError:
             # Overwritten or deleted since: the newer event decides.
             return Outcome(key, "superseded")
+        except UnreadableObjectError as error:
+            # Archived or encrypted beyond our reach: retrying cannot help, so
+            # the object gets a record saying why instead of failing forever.
+            return self._store_unreadable(key, etag, sequencer, if_revision, error.reason)
         record = build_record(key, reader.info, metadata, self._clock())
         stored = self._catalog.put(record, sequencer, if_revision)
         return Outcome(
@@ -134,14 +139,53 @@ class Ingestor:
             reader.bytes_read,
         )
 
+    def _store_unreadable(
+        self, key: str, etag: str | None, sequencer: str, if_revision: int | None, reason: str
+    ) -> Outcome:
+        info = self._listed(key)
+        if info is None or (etag and info.etag != etag):
+            return Outcome(key, "superseded")
+        entry = self._catalog.entry(key)
+        known = entry.record if entry else None
+        if known and (known.get("status"), known.get("etag"), known.get("error")) == (
+            STATUS_UNREADABLE,
+            info.etag,
+            reason,
+        ):
+            # Still unreadable for the same reason (a reconcile retrying it): nothing new.
+            return Outcome(key, "unchanged", STATUS_UNREADABLE, requests=2)
+        metadata = {"status": STATUS_UNREADABLE, "error": reason, "format": None, "mime_type": None}
+        record = build_record(key, info, metadata, self._clock())
+        stored = self._catalog.put(record, sequencer, if_revision)
+        return Outcome(key, "stored" if stored else "stale", STATUS_UNREADABLE, requests=2)
+
+    def _listed(self, key: str) -> ObjectInfo | None:
+        """Size, ETag and date of `key` from a one-key listing, or None if it is gone.
+
+        A listing describes objects whose bytes (and even HEAD, for SSE-C) are
+        out of reach.
+        """
+        response = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1)
+        found = response.get("Contents", [])
+        if not found or found[0]["Key"] != key:
+            return None
+        obj = found[0]
+        return ObjectInfo(int(obj["Size"]), obj["ETag"].strip('"'), obj.get("LastModified"), None)
+
     def exists(self, key: str) -> bool:
         """Whether the bucket holds `key` right now (a HEAD request)."""
         try:
             self._s3.head_object(Bucket=self._bucket, Key=key)
             return True
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            code = error.response["Error"]["Code"]
+            if code in ("404", "NoSuchKey", "NotFound"):
                 return False
+            # With s3:ListBucket a missing key is a 404, so a refusal means the
+            # object is there: SSE-C objects answer HEAD with 400, KMS ones
+            # the role may not use with 403.
+            if code in ("400", "BadRequest", "403", "AccessDenied"):
+                return True
             raise
 
     def _concerns_us(self, event: ObjectEvent) -> bool:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 MAX_KEY_BYTES = 1024  # S3's own limit on key length
+# A `%` that does not start a percent-encoded byte: what a decoder leaves of
+# `%zz` or a lone `%`. (A key really containing such a `%`, sent as `%25`,
+# cannot be told apart after decoding; uploads never create one.)
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class InvalidKeyError(ValueError):
@@ -28,6 +33,10 @@ def resolve_key(raw: str, prefix: str) -> str:
     if "\ufffd" in raw:
         # What a decoder leaves of invalid UTF-8 or percent-encoding.
         raise InvalidKeyError("s3objectkey is not valid UTF-8 or percent-encoding")
+    if _BROKEN_ESCAPE.search(raw):
+        raise InvalidKeyError(
+            "s3objectkey is not valid percent-encoding: '%' must start an escape such as %25"
+        )
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
         raise InvalidKeyError("s3objectkey must not contain control characters")
     if any(segment in (".", "..") for segment in raw.split("/")):

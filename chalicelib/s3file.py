@@ -27,6 +27,20 @@ class ObjectChangedError(Exception):
     """The object no longer matches the expected ETag, or is gone."""
 
 
+class UnreadableObjectError(Exception):
+    """The object is there but its bytes cannot be read, and retrying will not help.
+
+    `archived`: it must be restored first (GLACIER, DEEP_ARCHIVE, the archive
+    tiers of INTELLIGENT_TIERING); otherwise the service may not read it (a KMS
+    key it may not use, a customer-provided key it does not have).
+    """
+
+    def __init__(self, reason: str, archived: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.archived = archived
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int
@@ -204,4 +218,40 @@ def _translate(error: ClientError) -> Exception:
     code = _error_code(error)
     if code in ("PreconditionFailed", "412", "NoSuchKey", "404", "NotFound"):
         return ObjectChangedError(f"{code}: the object changed or was deleted")
-    return error
+    return unreadable(error) or error
+
+
+def unreadable(error: ClientError) -> UnreadableObjectError | None:
+    """What a GET's error says about an object that cannot be read, or None.
+
+    None for everything else (throttling, 5xx, timeouts, ...): those are
+    transient, and the caller raises so that Lambda retries.
+    """
+    code = _error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    if code == "InvalidObjectState":
+        # S3 names the storage class (and the Intelligent-Tiering tier) in the error.
+        details = error.response.get("Error", {})
+        where = " ".join(
+            str(details[name]) for name in ("StorageClass", "AccessTier") if details.get(name)
+        )
+        return UnreadableObjectError(
+            f"the object is archived ({where or 'archive storage class'}) and must be "
+            "restored before it can be read",
+            archived=True,
+        )
+    if code.startswith("KMS.") or (code in ("AccessDenied", "403") and "kms" in message.lower()):
+        return UnreadableObjectError(
+            f"the object is encrypted with a KMS key the service may not use ({code})"
+        )
+    if code in ("AccessDenied", "403"):
+        return UnreadableObjectError(
+            "the service is not allowed to read the object (access denied: its KMS key "
+            "or a bucket policy refuses this function's role)"
+        )
+    if code == "InvalidRequest" and "encryption" in message.lower():
+        return UnreadableObjectError(
+            "the object is encrypted with a customer-provided key (SSE-C), which the "
+            "service does not have"
+        )
+    return None

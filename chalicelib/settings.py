@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from chalicelib.redact import parse_redact
 
 # A Lambda proxy response is capped at 6 MB and the body is base64 (4/3 larger),
 # so about 4.5 MB of raw bytes fit; 4 MiB leaves room for headers.
 DEFAULT_MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
+# The same arithmetic for a listing page's JSON (records can be large).
+DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024
+# EventBridge schedule expressions: `rate(1 day)`, `cron(0 3 * * ? *)`.
+_SCHEDULE = re.compile(r"(rate|cron)\([^()]+\)")
 
 
 @dataclass(frozen=True)
@@ -18,12 +25,15 @@ class Settings:
     prefix: str = "uploads/"
     counter_shards: int = 1
     max_inline_download: int = DEFAULT_MAX_INLINE_DOWNLOAD
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
     presign_expires: int = 300
     tombstone_ttl: int = 7 * 24 * 3600
     max_upload_bytes: int = 50 * 1024 * 1024
     upload_expires: int = 900
     api_key_required: bool = False
     cors_origin: str | None = None
+    reconcile_schedule: str | None = "rate(1 day)"
+    redact: tuple[str, ...] = ()  # record fields the API never serves (chalicelib/redact.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -38,12 +48,15 @@ class Settings:
             max_inline_download=_positive_int(
                 environ, "IMAGES_MAX_INLINE_DOWNLOAD", DEFAULT_MAX_INLINE_DOWNLOAD
             ),
+            max_page_bytes=_positive_int(environ, "IMAGES_MAX_PAGE_BYTES", DEFAULT_MAX_PAGE_BYTES),
             presign_expires=_positive_int(environ, "IMAGES_PRESIGN_EXPIRES", 300),
             tombstone_ttl=_positive_int(environ, "IMAGES_TOMBSTONE_TTL", 7 * 24 * 3600),
             max_upload_bytes=_positive_int(environ, "IMAGES_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             upload_expires=_positive_int(environ, "IMAGES_UPLOAD_EXPIRES", 900),
             api_key_required=_flag(environ, "IMAGES_API_KEY_REQUIRED"),
             cors_origin=environ.get("IMAGES_CORS_ORIGIN") or None,
+            reconcile_schedule=_schedule(environ, "IMAGES_RECONCILE_SCHEDULE", "rate(1 day)"),
+            redact=parse_redact(environ.get("IMAGES_REDACT", "")),
         )
 
 
@@ -64,3 +77,13 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _schedule(environ: Mapping[str, str], name: str, default: str) -> str | None:
+    """An EventBridge schedule expression, or None for `off`."""
+    raw = environ.get(name, default).strip()
+    if raw.lower() in ("", "off", "none", "false", "0"):
+        return None
+    if not _SCHEDULE.fullmatch(raw):
+        raise ValueError(f"{name} must be rate(...), cron(...) or off, got {raw!r}")
+    return raw

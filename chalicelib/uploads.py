@@ -2,7 +2,9 @@
 
 The client asks with a file name and content type and gets a form to post the
 file to S3 directly (the bytes never pass through Lambda). The POST policy
-pins the key, the content type (`image/*` only) and a size range, and expires.
+pins the key, the content type and a size range, and expires. Only the types
+of formats the service reads are granted: an SVG (script) or any other
+`image/*` would be stored for nothing, and served to browsers as its type.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import unicodedata
 import uuid
 from typing import Any
 
+from chalicelib.extraction.extract import SUPPORTED_MIMES
+
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\- ()+,@=]+")  # word characters include non-ASCII letters
-_IMAGE_TYPE = re.compile(r"image/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+# Names browsers and tools also give some of those formats.
+MIME_ALIASES = frozenset({"image/jpg", "image/pjpeg", "image/vnd.microsoft.icon", "image/x-ms-bmp"})
+UPLOAD_TYPES = frozenset(SUPPORTED_MIMES) | MIME_ALIASES
 
 
 class InvalidUploadError(ValueError):
@@ -55,8 +61,11 @@ def presigned_upload(
         raise InvalidUploadError("filename must be a non-empty string")
     if len(filename) > 1024:
         raise InvalidUploadError("filename is longer than 1024 characters")
-    if not isinstance(content_type, str) or not _IMAGE_TYPE.fullmatch(content_type.lower()):
-        raise InvalidUploadError("content_type must be an image type such as image/jpeg")
+    if not isinstance(content_type, str) or content_type.lower() not in UPLOAD_TYPES:
+        raise InvalidUploadError(
+            "content_type must be the type of an image format the service reads: "
+            + ", ".join(sorted(SUPPORTED_MIMES))
+        )
     key = upload_key(prefix, filename)
     post = s3_client.generate_presigned_post(
         Bucket=bucket,

@@ -4,13 +4,16 @@ In AWS, S3 invokes the Lambda handlers directly. Locally the bucket notifies a
 queue instead, and this pump long-polls it and calls the very same handler
 functions with the very same S3 event payloads (one record per call, as
 Lambda delivers them). A failed event stays in the queue and is retried after
-its visibility timeout, like Lambda's own retries.
+its visibility timeout, like Lambda's own retries; after MAX_RECEIVES attempts
+it moves to a local dead-letter queue, in the shape Lambda gives an on-failure
+destination, and `make redrive` replays it (ops/redrive.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -19,7 +22,9 @@ from typing import Any
 
 log = logging.getLogger("devstack.pump")
 
-MAX_RECEIVES = 5  # then the event is dropped, as a dead-letter queue would take it
+# Then the event moves to the dead-letter queue (tests make it 2, to be quick).
+MAX_RECEIVES = int(os.environ.get("DEVSTACK_MAX_RECEIVES", "5"))
+DEAD_LETTER_QUEUE = "image-metadata-events-failed"
 
 
 class _LambdaContext:
@@ -56,9 +61,11 @@ class EventPump:
         queue_url: str,
         on_created: Callable[[dict, Any], Any],
         on_removed: Callable[[dict, Any], Any],
+        dead_letter_queue: str = DEAD_LETTER_QUEUE,
     ) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
+        self._dead_letter_queue = dead_letter_queue
         self._handlers = {"ObjectCreated": on_created, "ObjectRemoved": on_removed}
         self._clock = SequencerClock()
         # Sequencers given out per message, so a retried message keeps its place.
@@ -110,10 +117,34 @@ class EventPump:
             for record in records:
                 self._dispatch(record, sequencer)
             return True
-        except Exception:  # as on Lambda: log it, retry later
+        except Exception as error:  # as on Lambda: log it, retry later
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             log.exception("event pump: handler failed (attempt %d)", receives)
-            return receives >= MAX_RECEIVES
+            if receives < MAX_RECEIVES:
+                return False
+            self._dead_letter(records, error, receives)
+            return True
+
+    def _dead_letter(self, records: list[dict], error: Exception, attempts: int) -> None:
+        """Keep the event, as Lambda's on-failure destination would (same record shape)."""
+        url = self._sqs.create_queue(QueueName=self._dead_letter_queue)["QueueUrl"]
+        failure = {
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": "local-event-pump",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": {"Records": records},
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+        self._sqs.send_message(QueueUrl=url, MessageBody=json.dumps(failure))
+        log.warning(
+            "event pump: moved a failed event to %s (make redrive)", self._dead_letter_queue
+        )
 
     def _dispatch(self, record: dict, sequencer: str) -> None:
         kind = record.get("eventName", "").split(":")[0]

@@ -2,12 +2,16 @@
 
 deploy:
 1. creates or updates the CloudFormation stack `<app>-<stage>` from
-   ops/template.yaml (the bucket and the table; boto3, no AWS CLI needed);
+   ops/template.yaml (the bucket, the table, the failed-events queue and the
+   alarms; boto3, no AWS CLI needed);
 2. writes the stack outputs into the stage's environment variables in
-   `.chalice/config.json` and regenerates `.chalice/policy-<stage>.json`,
-   which must name the real bucket and table (ops/policy.py);
+   `.chalice/config.json` and regenerates each function's
+   `.chalice/policy-<stage>-<function>.json`, which must name the real bucket
+   and table (ops/policy.py);
 3. runs `chalice deploy --stage <stage>` (through ops.chalice_cli, which pins
-   the Lambda runtime), then gives the functions' log groups a retention;
+   the Lambda runtime), then gives the functions' log groups a retention,
+   points the S3 handlers' failures at the queue and throttles the API
+   (ops/wiring.py);
 4. the first time, offers the reconcile that indexes images already in the
    bucket (asks on a terminal; otherwise prints the command).
 
@@ -34,7 +38,21 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, ProfileNotFound, WaiterError
 
-from ops.policy import load_config, stage_settings, write_atomically, write_stage_policy
+from devstack.stages import stage_variables
+from ops.policy import (
+    functions,
+    load_config,
+    stage_settings,
+    use_function_policies,
+    write_atomically,
+    write_stage_policies,
+)
+from ops.wiring import (
+    connect_failure_destinations,
+    deployed_resources,
+    set_throttling,
+    throttle_settings,
+)
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
@@ -66,6 +84,7 @@ class StageResources:
     bucket: str
     table: str
     bucket_created_by_stack: bool
+    failed_events_queue: str | None = None  # ARN (stacks from before it existed: None)
 
 
 def run_command(command: Sequence[str], env: Mapping[str, str]) -> int:
@@ -91,6 +110,7 @@ def deploy(
     existing_bucket: str | None = None,
     versioning: bool | None = None,
     log_retention_days: int = LOG_RETENTION_DAYS,
+    alarm_email: str | None = None,
     out: Callable[[str], None] = print,
 ) -> StageResources:
     """Deploy `stage`: resources, config, Chalice; see the module docstring.
@@ -101,16 +121,20 @@ def deploy(
     config = load_config(project_dir)
     _check_stage(config, stage)
     region = _region(session)
+    try:
+        throttle = throttle_settings(stage_variables(config, stage))
+    except ValueError as error:
+        raise DeployError(str(error)) from None
     # Chalice records what it deployed; nothing recorded (or all deleted) means first.
     first_deploy = not _deployed_resources(project_dir, stage)
 
     name = stack_name(config, stage)
-    out(f"Deploying stack {name} (bucket and table) in {region} ...")
+    out(f"Deploying stack {name} (bucket, table, failed-events queue, alarms) in {region} ...")
     resources = deploy_stack(
         session.client("cloudformation"),
         name,
         TEMPLATE.read_text(),
-        _parameters(config, stage, existing_bucket, versioning),
+        _parameters(config, stage, existing_bucket, versioning, alarm_email),
     )
     out(f"  bucket: {resources.bucket}\n  table:  {resources.table}")
 
@@ -123,6 +147,15 @@ def deploy(
     if runner(command, env) != 0:
         raise DeployError(f"chalice deploy failed; fix the error above and run it again: {stage}")
     set_log_retention(session.client("logs"), _log_groups(project_dir, stage), log_retention_days)
+    deployed = deployed_resources(project_dir, stage)
+    if resources.failed_events_queue:
+        wired = connect_failure_destinations(
+            session.client("lambda"), deployed, resources.failed_events_queue
+        )
+        out(f"Failed events of {', '.join(wired)} go to the failed-events queue.")
+    api_stage = config["stages"][stage].get("api_gateway_stage", "api")
+    if set_throttling(session.client("apigateway"), deployed, api_stage, *throttle):
+        out(f"API throttled to {throttle[0]:g} requests/s, bursts of {throttle[1]}.")
 
     prefix = stage_settings(load_config(project_dir), stage).prefix
     out(f"Deployed. Images uploaded under s3://{resources.bucket}/{prefix} get indexed.")
@@ -250,6 +283,7 @@ def deploy_stack(
         bucket=outputs["BucketName"],
         table=outputs["TableName"],
         bucket_created_by_stack=outputs.get("BucketCreatedByStack") == "true",
+        failed_events_queue=outputs.get("FailedEventsQueueArn"),
     )
 
 
@@ -258,18 +292,18 @@ def stack_outputs(stack: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def write_stage_resources(project_dir: Path, stage: str, resources: StageResources) -> None:
-    """Put the bucket and table names into the stage's config and regenerate its policy."""
+    """Put the bucket and table names into the stage's config and regenerate its policies."""
     path = project_dir / ".chalice" / "config.json"
     config = json.loads(path.read_text())
     stage_config = config["stages"][stage]
     env = stage_config.setdefault("environment_variables", {})
     env["IMAGES_BUCKET"] = resources.bucket
     env["IMAGES_TABLE"] = resources.table
-    # Never let Chalice generate a policy for a deployed stage (it grants `*`).
-    stage_config["autogen_policy"] = False
-    stage_config.setdefault("iam_policy_file", f"policy-{stage}.json")
+    # Never let Chalice generate a policy for a deployed stage (it grants `*`):
+    # each function gets its own, generated by ops/policy.py.
+    use_function_policies(stage_config, stage, functions(config))
     write_atomically(path, json.dumps(config, indent=2) + "\n")
-    write_stage_policy(stage, project_dir)
+    write_stage_policies(stage, project_dir)
 
 
 def chalice_command(project_dir: Path, command: str, stage: str, profile: str | None) -> list[str]:
@@ -300,9 +334,7 @@ def delete_log_groups(logs: Any, groups: Sequence[str]) -> None:
 
 
 def _deployed_resources(project_dir: Path, stage: str) -> list[dict[str, Any]]:
-    """What Chalice recorded as deployed for the stage (`chalice delete` leaves none)."""
-    path = project_dir / ".chalice" / "deployed" / f"{stage}.json"
-    return json.loads(path.read_text()).get("resources", []) if path.exists() else []
+    return deployed_resources(project_dir, stage)
 
 
 def _log_groups(project_dir: Path, stage: str) -> list[str]:
@@ -330,7 +362,11 @@ def delete_bucket(s3: Any, bucket: str) -> None:
 
 
 def _parameters(
-    config: Mapping[str, Any], stage: str, existing_bucket: str | None, versioning: bool | None
+    config: Mapping[str, Any],
+    stage: str,
+    existing_bucket: str | None,
+    versioning: bool | None,
+    alarm_email: str | None = None,
 ) -> dict[str, str | None]:
     return {
         "AppName": str(config["app_name"]),
@@ -339,6 +375,8 @@ def _parameters(
         "ExistingBucketName": existing_bucket,
         "Versioning": None if versioning is None else str(versioning).lower(),
         "NoncurrentVersionDays": None,
+        # None keeps the address given before; "" (ALARM_EMAIL=) removes it.
+        "AlarmEmail": alarm_email,
     }
 
 
@@ -439,6 +477,7 @@ def main(
     parser.add_argument(
         "--log-retention-days", type=int, default=LOG_RETENTION_DAYS, help="deploy: log retention"
     )
+    parser.add_argument("--alarm-email", help="deploy: send the stage's alarms to this address")
     parser.add_argument("--delete-data", action="store_true", help="destroy: delete the bucket")
     args = parser.parse_args(argv)
 
@@ -459,6 +498,7 @@ def main(
                 existing_bucket=args.bucket,
                 versioning=None if args.versioning is None else args.versioning == "true",
                 log_retention_days=args.log_retention_days,
+                alarm_email=args.alarm_email,
             )
         else:
             what = "functions, API, table" + (", bucket and images" if args.delete_data else "")

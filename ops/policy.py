@@ -1,30 +1,42 @@
-"""The Lambda functions' IAM policy of a stage, generated from the stage's config.
+"""Each Lambda function's IAM policy, per stage, generated from the stage's config.
 
-`.chalice/policy-<stage>.json` must name the stage's real bucket and table,
-which are known only once the resource stack exists (CloudFormation names the
-bucket). So the policy is generated, never edited by hand: `make deploy`
-rewrites it from the stack outputs, and `python -m ops.policy` rewrites every
-stage's file from `.chalice/config.json`. A test checks that the committed
-files equal what this module generates and that they cover every boto3 call
-the functions make (ops/policycheck.py).
+Every function has its own role and its own policy: only what its code calls
+(ops/callgraph.py finds that statically, and tests/ops/test_policy.py checks
+each policy against it, both ways), only on the stage's bucket prefix, table,
+indexes, queue and log groups. `.chalice/policy-<stage>-<function>.json` must
+name the stage's real bucket and table, which are known only once the
+resource stack exists (CloudFormation names the bucket), so the files are
+generated, never edited by hand: `make deploy` rewrites a stage's from the
+stack outputs, and `python -m ops.policy` rewrites every stage's from
+`.chalice/config.json`.
 
-Only what the code calls, only on the bucket/prefix and table/index ARNs:
-- s3:GetObject on `<bucket>/<prefix>*`: header reads, HEAD, downloads, and the
-  presigned download URLs (they are signed by the function's role, so they
-  carry its permissions);
-- s3:PutObject on `<bucket>/<prefix>*`: the presigned POST forms of
-  `POST /uploads` are signed by the role (the function never writes itself);
-- s3:ListBucket on the bucket: reconcile lists the prefix, and without it S3
-  answers a missing key with 403 instead of 404 (a download of a missing key
-  must be a 404, a delete event must see that the object is gone);
-- DynamoDB items on the table (TransactWriteItems is authorized per contained
-  action, so its Put and Update need PutItem and UpdateItem), Scan for
-  reconcile, Query on the size index only;
-- logs for the stage's own functions.
+- api_handler: s3 GetObject, PutObject (presigned forms only), ListBucket;
+  dynamodb GetItem, BatchGetItem, Query (the indexes);
+- on_object_created, on_object_removed: s3 GetObject, ListBucket; dynamodb
+  GetItem, PutItem, UpdateItem; sqs SendMessage;
+- reconcile, scheduled_reconcile: s3 GetObject, ListBucket; dynamodb GetItem,
+  PutItem, UpdateItem, BatchGetItem, Scan.
 
-The account segment of DynamoDB and logs ARNs is `*` so that no account id
-ends up in the repository; the role can only reach its own account's table of
-that name unless another account explicitly shares one with it.
+Why each grant:
+- s3:GetObject on `<bucket>/<prefix>*`: header reads, HEAD (authorized as
+  GetObject), downloads and presigned download URLs (signed with the API's
+  role, so they carry its permissions);
+- s3:PutObject on `<bucket>/<prefix>*`, API only: the presigned POST forms of
+  `POST /uploads` are signed with its role; no function writes to S3 itself;
+- s3:ListBucket on the bucket: without it S3 answers a missing key with 403
+  instead of 404; reconcile lists the prefix, the created-handler lists one
+  key to describe an object it may not read;
+- DynamoDB: TransactWriteItems is authorized per contained action (its Put
+  and Update need PutItem and UpdateItem); Scan is reconcile's alone, and
+  Query on the indexes the API's alone (listing, biggest and smallest);
+- sqs:SendMessage on the stage's failed-events queue, S3 handlers only:
+  Lambda sends an event they failed on to their on-failure destination with
+  the function's own role (no code of ours calls SQS);
+- logs on the function's own log group.
+
+The account segment of DynamoDB, SQS and logs ARNs is `*` so that no account
+id ends up in the repository; a role can only reach its own account's table
+or queue of that name unless another account explicitly shares one with it.
 """
 
 from __future__ import annotations
@@ -38,76 +50,63 @@ from typing import Any
 from chalicelib.catalog.layout import table_definition
 from chalicelib.settings import Settings
 from devstack.stages import stage_variables
+from ops.wiring import EVENT_FUNCTIONS, failed_events_queue_name
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+API_FUNCTION = "api_handler"
 
-TABLE_ITEM_ACTIONS = [
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Scan",
-]
+# The DynamoDB item actions each function's code needs on the table.
+ITEM_ACTIONS = {
+    "api_handler": ["GetItem", "BatchGetItem"],
+    "on_object_created": ["GetItem", "PutItem", "UpdateItem"],
+    "on_object_removed": ["GetItem", "PutItem", "UpdateItem"],
+    "reconcile": ["GetItem", "PutItem", "UpdateItem", "BatchGetItem", "Scan"],
+    "scheduled_reconcile": ["GetItem", "PutItem", "UpdateItem", "BatchGetItem", "Scan"],
+}
 
 
-def stage_policy(app_name: str, stage: str, bucket: str, table: str, prefix: str) -> dict[str, Any]:
-    """The least-privilege policy document for one stage's functions."""
+def function_policy(
+    app_name: str, stage: str, function: str, bucket: str, table: str, prefix: str
+) -> dict[str, Any]:
+    """The least-privilege policy document of one function of one stage."""
+    if function not in ITEM_ACTIONS:
+        raise ValueError(f"no policy is defined for function {function!r} (ops/policy.py)")
     table_arn = f"arn:aws:dynamodb:*:*:table/{table}"
-    # Chalice names the API function `<app>-<stage>` and the others `<app>-<stage>-<name>`.
-    log_groups = [
-        f"arn:aws:logs:*:*:log-group:/aws/lambda/{app_name}-{stage}",
-        f"arn:aws:logs:*:*:log-group:/aws/lambda/{app_name}-{stage}-*",
+    objects = [f"arn:aws:s3:::{bucket}/{prefix}*"]
+    statements: list[dict[str, Any]] = [
+        _allow("ReadImagesUnderThePrefix", ["s3:GetObject"], objects),
     ]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadImagesUnderThePrefix",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
-            },
-            {
-                "Sid": "PresignedUploadsUnderThePrefix",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
-            },
-            {
-                "Sid": "ListBucketSoMissingKeysAre404",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": [f"arn:aws:s3:::{bucket}"],
-            },
-            {
-                "Sid": "CatalogItems",
-                "Effect": "Allow",
-                "Action": list(TABLE_ITEM_ACTIONS),
-                "Resource": [table_arn],
-            },
-            {
-                "Sid": "Indexes",
-                "Effect": "Allow",
-                "Action": ["dynamodb:Query"],
-                "Resource": [
-                    f"{table_arn}/index/{index['IndexName']}"
-                    for index in table_definition(table)["GlobalSecondaryIndexes"]
-                ],
-            },
-            {
-                "Sid": "OwnLogGroups",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup"],
-                "Resource": log_groups,
-            },
-            {
-                "Sid": "OwnLogStreams",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [f"{group}:*" for group in log_groups],
-            },
-        ],
-    }
+    if function == API_FUNCTION:
+        statements.append(_allow("PresignedUploadsUnderThePrefix", ["s3:PutObject"], objects))
+    statements += [
+        _allow("ListBucketSoMissingKeysAre404", ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
+        _allow(
+            "CatalogItems",
+            [f"dynamodb:{action}" for action in ITEM_ACTIONS[function]],
+            [table_arn],
+        ),
+    ]
+    if function == API_FUNCTION:
+        indexes = [
+            f"{table_arn}/index/{index['IndexName']}"
+            for index in table_definition(table)["GlobalSecondaryIndexes"]
+        ]
+        statements.append(_allow("Indexes", ["dynamodb:Query"], indexes))
+    if function in EVENT_FUNCTIONS:
+        queue = f"arn:aws:sqs:*:*:{failed_events_queue_name(app_name, stage)}"
+        statements.append(_allow("FailedEventsToTheQueue", ["sqs:SendMessage"], [queue]))
+    # Chalice names the API function `<app>-<stage>` and the others `<app>-<stage>-<name>`.
+    name = f"{app_name}-{stage}" + ("" if function == API_FUNCTION else f"-{function}")
+    group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}"
+    statements += [
+        _allow("OwnLogGroup", ["logs:CreateLogGroup"], [group]),
+        _allow("OwnLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{group}:*"]),
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
 
 
 def load_config(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -119,14 +118,35 @@ def stage_settings(config: dict[str, Any], stage: str) -> Settings:
     return Settings.from_env(stage_variables(config, stage))
 
 
-def policy_for_stage(config: dict[str, Any], stage: str) -> dict[str, Any]:
-    settings = stage_settings(config, stage)
-    return stage_policy(config["app_name"], stage, settings.bucket, settings.table, settings.prefix)
+def functions(config: dict[str, Any]) -> list[str]:
+    """The app's Lambda functions (every one has its settings in `lambda_functions`)."""
+    return list(config["lambda_functions"])
 
 
-def policy_path(config: dict[str, Any], stage: str, project_dir: Path = PROJECT_DIR) -> Path | None:
-    """Where the stage's policy lives, or None for a stage without its own (local)."""
-    name = config["stages"][stage].get("iam_policy_file")
+def policy_for(config: dict[str, Any], stage: str, function: str) -> dict[str, Any]:
+    s = stage_settings(config, stage)
+    return function_policy(config["app_name"], stage, function, s.bucket, s.table, s.prefix)
+
+
+def policy_file_name(stage: str, function: str) -> str:
+    return f"policy-{stage}-{function}.json"
+
+
+def use_function_policies(stage_config: dict[str, Any], stage: str, names: list[str]) -> None:
+    """Point each function of a stage at its own generated policy file (never Chalice's)."""
+    stage_config["autogen_policy"] = False
+    stage_config.pop("iam_policy_file", None)
+    per_function = stage_config.setdefault("lambda_functions", {})
+    for function in names:
+        per_function.setdefault(function, {})["iam_policy_file"] = policy_file_name(stage, function)
+
+
+def policy_path(
+    config: dict[str, Any], stage: str, function: str, project_dir: Path = PROJECT_DIR
+) -> Path | None:
+    """Where a function's policy lives on a stage, or None when it has none (local)."""
+    settings = config["stages"][stage].get("lambda_functions", {}).get(function, {})
+    name = settings.get("iam_policy_file")
     return project_dir / ".chalice" / name if name else None
 
 
@@ -134,13 +154,16 @@ def render(policy: dict[str, Any]) -> str:
     return json.dumps(policy, indent=2) + "\n"
 
 
-def write_stage_policy(stage: str, project_dir: Path = PROJECT_DIR) -> Path | None:
-    """Regenerate the stage's policy file from `.chalice/config.json`."""
+def write_stage_policies(stage: str, project_dir: Path = PROJECT_DIR) -> list[Path]:
+    """Regenerate the policy file of every function of the stage from `.chalice/config.json`."""
     config = load_config(project_dir)
-    path = policy_path(config, stage, project_dir)
-    if path is not None:
-        write_atomically(path, render(policy_for_stage(config, stage)))
-    return path
+    written = []
+    for function in functions(config):
+        path = policy_path(config, stage, function, project_dir)
+        if path is not None:
+            write_atomically(path, render(policy_for(config, stage, function)))
+            written.append(path)
+    return written
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -151,13 +174,14 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Regenerate .chalice/policy-<stage>.json")
+    parser = argparse.ArgumentParser(
+        description="Regenerate .chalice/policy-<stage>-<function>.json"
+    )
     parser.add_argument("--stage", action="append", help="stage (default: every stage)")
     args = parser.parse_args(argv)
     config = load_config()
     for stage in args.stage or list(config["stages"]):
-        path = write_stage_policy(stage)
-        if path is not None:
+        for path in write_stage_policies(stage):
             print(f"wrote {path.relative_to(PROJECT_DIR)}")
     return 0
 

@@ -47,7 +47,8 @@ OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
 # Presigned POST forms are signed by the caller's role: S3 checks s3:PutObject.
 PRESIGNED_POST = ("s3", "generate_presigned_post")
 
-# Resource kinds: "object" (a key under the prefix), "bucket", "table", "index".
+# Resource kinds: "object" (a key under the prefix), "bucket", "table", "index",
+# "queue" (the failed-events queue, which Lambda itself sends to).
 _GET = (("s3:GetObject", "object"), ("s3:ListBucket", "bucket"))  # ListBucket: 404, not 403
 OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "get_object"): _GET,
@@ -187,6 +188,7 @@ class Resources:
     prefix: str
     table: str
     indexes: tuple[str, ...]
+    queue: str = ""  # the failed-events queue (kind "queue")
     region: str = "us-east-1"
     account: str = "123456789012"  # AWS's documentation placeholder, not an account
 
@@ -198,6 +200,8 @@ class Resources:
             return [f"arn:aws:s3:::{self.bucket}"]
         if kind == "table":
             return [table_arn]
+        if kind == "queue":
+            return [f"arn:aws:sqs:{self.region}:{self.account}:{self.queue}"]
         if kind.startswith("index:"):
             name = kind.split(":", 1)[1]
             names = self.indexes if name == "*" else (name,)
@@ -250,7 +254,7 @@ def allows(policy: dict[str, Any], action: str, resource: str) -> bool:
     return allowed
 
 
-_ALLOWED_SERVICES = ("s3", "dynamodb", "logs")
+_ALLOWED_SERVICES = ("s3", "dynamodb", "logs", "sqs")
 
 
 def broad_grants(policy: dict[str, Any]) -> list[str]:
@@ -258,8 +262,9 @@ def broad_grants(policy: dict[str, Any]) -> list[str]:
 
     Allowed wildcards: the key part of an S3 object ARN after a non-empty
     prefix (`bucket/uploads/*`), and the region and account segments of a
-    DynamoDB ARN. Anything else with `*` or `?`, NotAction and NotResource,
-    and services other than S3, DynamoDB and logs are reported.
+    DynamoDB or SQS ARN. Anything else with `*` or `?`, NotAction and
+    NotResource, and services other than S3, DynamoDB, SQS and logs are
+    reported.
     """
     problems = []
     for number, statement in enumerate(_statements(policy)):
@@ -305,6 +310,10 @@ def _resource_problem(resource: str) -> str | None:
             return f"DynamoDB resource not one table or index: {resource!r}"
         if _has_wildcard(parts[1]):
             return f"wildcard partition in {resource!r}"
+        return None
+    if service == "sqs":
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", rest) or _has_wildcard(parts[1]):
+            return f"SQS resource not one queue: {resource!r}"
         return None
     return f"unexpected service in {resource!r}"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import asdict
@@ -17,7 +16,7 @@ from dataclasses import asdict
 from chalicelib.dependencies import Dependencies
 from chalicelib.reconcile import reconcile
 from chalicelib.settings import Settings
-from devstack.stages import stage_environment
+from ops.stage_env import use_stage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,21 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", help="AWS region (default: the environment's)")
     args = parser.parse_args(argv)
 
-    env = stage_environment(args.stage)
-    if args.stage == "local" and not os.environ.get("AWS_ENDPOINT_URL"):
-        # The emulator `make dev` runs; it takes any credentials.
-        port = os.environ.get("LOCAL_AWS_PORT", "4566")
-        env.update(
-            AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
-    if args.profile:
-        env["AWS_PROFILE"] = args.profile
-    if args.region:
-        env["AWS_DEFAULT_REGION"] = args.region
-    os.environ.update(env)
+    use_stage(args.stage, args.profile, args.region)
 
     report = reconcile(
         Dependencies(Settings.from_env()),
@@ -54,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(json.dumps({**asdict(report), "complete": report.complete}, indent=2))
-    if report.resume_after:
-        print(f"stopped early: resume with --start-after {report.resume_after!r}", file=sys.stderr)
+    if report.failed:
+        print(f"{report.failed} keys failed for a transient reason: run again", file=sys.stderr)
+    if report.counters_busy:
+        print("counters were written to during the count: run again", file=sys.stderr)
     return 0 if report.complete else 3
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from botocore.exceptions import ClientError
 from conftest import BUCKET
 
 from chalicelib.extraction.extract import extract_metadata
@@ -14,11 +15,17 @@ def truth(deps) -> tuple[dict[str, dict], dict]:
     records = {}
     listing = deps.s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/").get("Contents", [])
     for obj in listing:
-        body = deps.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+        etag = obj["ETag"].strip('"')
+        try:
+            body = deps.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "InvalidObjectState", error
+            records[obj["Key"]] = {"status": "unreadable", "size": obj["Size"], "etag": etag}
+            continue
         records[obj["Key"]] = {
             **extract_metadata(io.BytesIO(body)),
             "size": len(body),
-            "etag": obj["ETag"].strip('"'),
+            "etag": etag,
         }
     ok = [r for r in records.values() if r["status"] == "ok"]
     types: dict[str, list[int]] = {}
@@ -32,6 +39,7 @@ def truth(deps) -> tuple[dict[str, dict], dict]:
         "types": {fmt: (len(sizes), sum(sizes)) for fmt, sizes in types.items()},
         "unsupported": sum(r["status"] == "unsupported" for r in records.values()),
         "corrupt": sum(r["status"] == "corrupt" for r in records.values()),
+        "unreadable": sum(r["status"] == "unreadable" for r in records.values()),
     }
     return records, summary
 
@@ -55,4 +63,5 @@ def assert_catalog_matches_bucket(deps, summary: dict | None = None) -> None:
         "types": {t["format"]: (t["count"], t["bytes"]) for t in summary["types"]},
         "unsupported": summary["unsupported"],
         "corrupt": summary["corrupt"],
+        "unreadable": summary["unreadable"],
     } == expected

@@ -67,9 +67,14 @@ class Catalog:
         item = self._get_item(key, consistent=True)
         return _entry(item) if item else None
 
-    def entries(self, segment: int = 0, segments: int = 1) -> Iterator[tuple[str, Entry]]:
-        """Every key's entry, by a parallel Scan segment. For reconcile, never a request."""
+    def entries(
+        self, segment: int = 0, segments: int = 1, after: str = ""
+    ) -> Iterator[tuple[str, Entry]]:
+        """Every key's entry, by a parallel Scan segment, in scan order after the
+        entry of `after` (a key this scan returned earlier). For reconcile, never a request.
+        """
         paginator = self._client.get_paginator("scan")
+        start = {"ExclusiveStartKey": {"pk": {"S": image_pk(after)}}} if after else {}
         pages = paginator.paginate(
             TableName=self._table,
             Segment=segment,
@@ -77,6 +82,7 @@ class Catalog:
             ConsistentRead=True,
             FilterExpression="begins_with(pk, :image)",
             ExpressionAttributeValues={":image": {"S": "image#"}},
+            **start,
         )
         for page in pages:
             for raw in page["Items"]:

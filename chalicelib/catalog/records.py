@@ -11,6 +11,8 @@ from typing import Any
 STATUS_OK = "ok"
 STATUS_UNSUPPORTED = "unsupported"
 STATUS_CORRUPT = "corrupt"
+# The object exists but cannot be read (archived, or encrypted beyond our reach).
+STATUS_UNREADABLE = "unreadable"
 
 
 def to_dynamo(value: Any) -> Any:

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalog.records import STATUS_CORRUPT, STATUS_OK, STATUS_UNSUPPORTED
+from chalicelib.catalog.records import (
+    STATUS_CORRUPT,
+    STATUS_OK,
+    STATUS_UNREADABLE,
+    STATUS_UNSUPPORTED,
+)
 
 EXTREME_FIELDS = ("s3objectkey", "size", "format", "width", "height")
 COUNTER_PREFIXES = ("count_", "bytes_", "status_")
+# Every record counts under its status (`status_<status>`; the summary reports all but ok).
+COUNTED_STATUSES = (STATUS_OK, STATUS_UNSUPPORTED, STATUS_CORRUPT, STATUS_UNREADABLE)
 
 
 def contribution(record: dict[str, Any] | None) -> dict[str, int]:
     """The counters one record adds to (empty for no record or a tombstone)."""
-    if not record or record.get("status") not in (STATUS_OK, STATUS_UNSUPPORTED, STATUS_CORRUPT):
+    if not record or record.get("status") not in COUNTED_STATUSES:
         return {}
     status = record["status"]
     counts = {f"status_{status}": 1}
@@ -84,6 +91,7 @@ def build_summary(
         "types": types,
         "unsupported": counters.get("status_unsupported", 0),
         "corrupt": counters.get("status_corrupt", 0),
+        "unreadable": counters.get("status_unreadable", 0),
     }
 
 

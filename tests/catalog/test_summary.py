@@ -19,6 +19,7 @@ def record(fmt: str | None, size: int, status: str = "ok", **extra) -> dict:
 def test_contribution_of_each_status() -> None:
     assert contribution(record("JPEG", 10)) == {"status_ok": 1, "count_JPEG": 1, "bytes_JPEG": 10}
     assert contribution(record(None, 7, "corrupt")) == {"status_corrupt": 1}
+    assert contribution(record(None, 7, "unreadable")) == {"status_unreadable": 1}
     assert contribution({"status": "deleted"}) == {}
     assert contribution(None) == {}
 
@@ -105,6 +106,7 @@ def test_build_summary_sorts_types_by_count_and_skips_empty_formats() -> None:
         "count_GIF": 0,
         "bytes_GIF": 0,
         "status_unsupported": 2,
+        "status_unreadable": 1,
     }
     biggest = {
         "s3objectkey": "uploads/p.png",
@@ -132,6 +134,7 @@ def test_build_summary_sorts_types_by_count_and_skips_empty_formats() -> None:
         ],
         "unsupported": 2,
         "corrupt": 0,
+        "unreadable": 1,
     }
 
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from conftest import s3_event
 
-from devstack.pump import MAX_RECEIVES, EventPump, SequencerClock
+from devstack.pump import DEAD_LETTER_QUEUE, MAX_RECEIVES, EventPump, SequencerClock
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_dispatches_by_event_name_and_assigns_missing_sequencers(queue) -> None:
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
 
 
-def test_failed_events_are_retried_with_the_same_sequencer_then_dropped(queue) -> None:
+def test_failed_events_are_retried_with_the_same_sequencer_then_dead_lettered(queue) -> None:
     sqs, url = queue
     seen: list[str] = []
 
@@ -64,5 +64,15 @@ def test_failed_events_are_retried_with_the_same_sequencer_then_dropped(queue) -
     for _ in range(MAX_RECEIVES + 2):
         pump.poll_once()
 
-    assert len(seen) == MAX_RECEIVES  # then dropped, like a dead-letter queue
+    assert len(seen) == MAX_RECEIVES  # then moved, not retried forever
     assert len(set(seen)) == 1
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    dead = sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    (kept,) = sqs.receive_message(QueueUrl=dead)["Messages"]
+    failure = json.loads(kept["Body"])  # the shape of a Lambda on-failure destination record
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == MAX_RECEIVES
+    assert failure["responsePayload"] == {"errorType": "RuntimeError", "errorMessage": "boom"}
+    (record,) = failure["requestPayload"]["Records"]
+    assert record["s3"]["object"]["key"] == "uploads%2Fa.jpg"  # as S3 sent it: URL-encoded
+    assert record["s3"]["object"]["sequencer"] == seen[0]  # its place in the key's order

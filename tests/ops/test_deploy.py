@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,13 @@ import app as app_module
 from chalicelib.catalog.layout import INTERNAL_FIELDS, table_definition
 from ops import deploy as deploy_module
 from ops.deploy import DeployError, StageResources, deploy, destroy, main, write_stage_resources
-from ops.policy import load_config, policy_for_stage
+from ops.policy import functions, load_config, policy_for
 
-# moto creates the bucket and table from the template but skips the bucket policy;
-# the policy is checked statically below.
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.+BucketPolicy:UserWarning")
+# moto creates the bucket, table, queue and topic from the template but skips the
+# bucket policy and the alarms; they are checked statically below.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Tried to parse AWS.+(BucketPolicy|Alarm):UserWarning"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "ops" / "template.yaml"
@@ -129,6 +132,37 @@ def test_bucket_is_private_encrypted_tls_only_and_kept(template: dict) -> None:
     ]
 
 
+def test_failed_events_are_kept_14_days_and_alarmed(template: dict) -> None:
+    resources = template["Resources"]
+    queue = resources["FailedEventsQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["QueueName"] == {"Fn::Sub": "${AppName}-${Stage}-failed-events"}
+    alarms = {k: v["Properties"] for k, v in resources.items() if v["Type"].endswith("Alarm")}
+    depth = alarms["FailedEventsAlarm"]
+    assert (depth["Namespace"], depth["MetricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
+    assert depth["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}}
+    ]
+    # Every function nobody waits for has its errors watched, under Chalice's names.
+    watched = set()
+    for props in alarms.values():
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        assert props["Threshold"] == 1 and props["TreatMissingData"] == "notBreaching"
+        stats = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+        for metric in [props, *stats]:
+            if metric.get("MetricName") == "Errors":
+                (dimension,) = metric["Dimensions"]
+                watched.add(dimension["Value"]["Fn::Sub"])
+    expected = {e.name for e in app_module.app.event_sources}
+    expected |= {f.name for f in app_module.app.pure_lambda_functions}
+    assert watched == {f"${{AppName}}-${{Stage}}-{name}" for name in expected}
+    subscription = resources["AlarmTopic"]["Properties"]["Subscription"]
+    assert subscription["Fn::If"][0] == "EmailAlarms"
+
+
 def test_outputs_name_the_bucket_and_the_table(template: dict) -> None:
     outputs = template["Outputs"]
     assert outputs["TableName"]["Value"] == {"Ref": "MetadataTable"}
@@ -162,7 +196,7 @@ def test_s3_handlers_are_filtered_to_the_prefix() -> None:
     sources = {e.name: e for e in app_module.app.event_sources}
     assert sources["on_object_created"].events == ["s3:ObjectCreated:*"]
     assert sources["on_object_removed"].events == ["s3:ObjectRemoved:*"]
-    assert {e.prefix for e in sources.values()} == {"uploads/"}
+    assert {sources[n].prefix for n in ("on_object_created", "on_object_removed")} == {"uploads/"}
 
 
 # --- ops/deploy.py against moto ----------------------------------------------------------
@@ -185,23 +219,60 @@ class Runner:
             stage = command[command.index("--stage") + 1]
             deployed = self.project_dir / ".chalice" / "deployed"
             deployed.mkdir(exist_ok=True)
-            state = _deployed_state(stage) if "deploy" in command else {"resources": []}
+            if "deploy" in command:
+                state = _deployed_state(stage, env.get("AWS_DEFAULT_REGION", REGION))
+            else:
+                state = {"resources": []}
             (deployed / f"{stage}.json").write_text(json.dumps(state))
         return self.status
 
 
-def _deployed_state(stage: str) -> dict[str, Any]:
-    """What `chalice deploy` records in `.chalice/deployed/<stage>.json` (the parts we read)."""
-    prefix = f"arn:aws:lambda:{REGION}:{'0' * 12}:function:image-metadata-{stage}"
-    functions = {"api_handler": prefix, "on_object_created": prefix + "-on_object_created"}
-    return {
-        "schema_version": "2.0",
-        "resources": [
-            {"name": name, "resource_type": "lambda_function", "lambda_arn": arn}
-            for name, arn in functions.items()
-        ]
-        + [{"name": "api_handler_role", "resource_type": "iam_role", "role_arn": "x"}],
-    }
+FUNCTIONS = ("api_handler", "on_object_created", "on_object_removed", "reconcile")
+
+
+def _deployed_state(stage: str, region: str) -> dict[str, Any]:
+    """What `chalice deploy` creates (the functions and the REST API, in moto) and records
+    in `.chalice/deployed/<stage>.json` (the parts we read)."""
+    iam = boto3.client("iam", region_name=region)
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole"}]}  # fmt: skip
+    try:
+        role = iam.create_role(RoleName=f"role-{stage}", AssumeRolePolicyDocument=json.dumps(trust))
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=f"role-{stage}")
+    lambda_client = boto3.client("lambda", region_name=region)
+    resources = []
+    for name in FUNCTIONS:
+        function = f"image-metadata-{stage}" + ("" if name == "api_handler" else f"-{name}")
+        try:
+            arn = lambda_client.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+        except lambda_client.exceptions.ResourceNotFoundException:
+            arn = lambda_client.create_function(
+                FunctionName=function,
+                Runtime="python3.12",
+                Role=role["Role"]["Arn"],
+                Handler="app.app",
+                Code={"ZipFile": _empty_zip()},
+            )["FunctionArn"]
+        resources.append({"name": name, "resource_type": "lambda_function", "lambda_arn": arn})
+    apigateway = boto3.client("apigateway", region_name=region)
+    api = apigateway.create_rest_api(name="image-metadata")
+    root = apigateway.get_resources(restApiId=api["id"])["items"][0]["id"]
+    apigateway.put_method(
+        restApiId=api["id"], resourceId=root, httpMethod="GET", authorizationType="NONE"
+    )
+    apigateway.put_integration(restApiId=api["id"], resourceId=root, httpMethod="GET", type="MOCK")
+    apigateway.create_deployment(restApiId=api["id"], stageName="api")
+    resources.append({"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api["id"]})
+    resources.append({"name": "api_handler_role", "resource_type": "iam_role", "role_arn": "x"})
+    return {"schema_version": "2.0", "resources": resources}
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "")
+    return buffer.getvalue()
 
 
 def _log_groups(session: Any) -> dict[str, int | None]:
@@ -276,9 +347,11 @@ def test_first_deploy_creates_resources_writes_names_runs_chalice_and_hints_reco
         "environment_variables"
     ]
     assert after == before
-    policy = json.loads((project / ".chalice" / "policy-dev.json").read_text())
-    assert policy == policy_for_stage(_config(project), "dev")
-    assert f"arn:aws:s3:::{resources.bucket}/uploads/*" in json.dumps(policy)
+    for function in functions(after):
+        path = project / ".chalice" / f"policy-dev-{function}.json"
+        policy = json.loads(path.read_text())
+        assert policy == policy_for(_config(project), "dev", function)
+        assert f"arn:aws:s3:::{resources.bucket}/uploads/*" in json.dumps(policy)
 
     assert runner.commands == [_chalice(project, "deploy", "dev")]
     assert runner.envs[0]["AWS_DEFAULT_REGION"] == REGION
@@ -287,7 +360,70 @@ def test_first_deploy_creates_resources_writes_names_runs_chalice_and_hints_reco
     assert _log_groups(session) == {
         "/aws/lambda/image-metadata-dev": 30,
         "/aws/lambda/image-metadata-dev-on_object_created": 30,
+        "/aws/lambda/image-metadata-dev-on_object_removed": 30,
+        "/aws/lambda/image-metadata-dev-reconcile": 30,
     }
+
+
+def test_deploy_keeps_failed_events_and_throttles_the_api(session: Any, project: Path) -> None:
+    resources = deploy("dev", session, project_dir=project, runner=Runner(project))
+
+    sqs = session.client("sqs")
+    url = sqs.get_queue_url(QueueName="image-metadata-dev-failed-events")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["QueueArn"] == resources.failed_events_queue
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    lambda_client = session.client("lambda")
+    for name in ("on_object_created", "on_object_removed"):
+        config = lambda_client.get_function_event_invoke_config(
+            FunctionName=f"image-metadata-dev-{name}"
+        )
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == attributes["QueueArn"]
+        assert config["MaximumRetryAttempts"] == 2
+    for name in ("api_handler", "reconcile"):  # no S3 events, nothing to keep
+        function = "image-metadata-dev" + ("" if name == "api_handler" else f"-{name}")
+        with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+            lambda_client.get_function_event_invoke_config(FunctionName=function)
+    apigateway = session.client("apigateway")
+    (api,) = apigateway.get_rest_apis()["items"]
+    stage = apigateway.get_stage(restApiId=api["id"], stageName="api")
+    settings = stage["methodSettings"]["*/*"]
+    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (50.0, 100)
+    topics = [t["TopicArn"] for t in session.client("sns").list_topics()["Topics"]]
+    assert [t.rsplit(":", 1)[1] for t in topics] == ["image-metadata-dev-alarms"]
+
+
+def test_alarm_email_and_throttling_come_from_the_stage(session: Any, project: Path) -> None:
+    path = project / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    config["stages"]["prod"]["environment_variables"].update(
+        IMAGES_THROTTLE_RATE="5", IMAGES_THROTTLE_BURST="10"
+    )
+    path.write_text(json.dumps(config))
+
+    deploy("prod", session, project_dir=project, runner=Runner(project), alarm_email="me@x.io")
+
+    sns = session.client("sns")
+    (topic,) = sns.list_topics()["Topics"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic["TopicArn"])["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "me@x.io")]
+    apigateway = session.client("apigateway")
+    (api,) = apigateway.get_rest_apis()["items"]
+    settings = apigateway.get_stage(restApiId=api["id"], stageName="api")["methodSettings"]
+    assert (settings["*/*"]["throttlingRateLimit"], settings["*/*"]["throttlingBurstLimit"]) == (
+        5.0,
+        10,
+    )
+
+
+def test_a_wrong_throttle_setting_stops_the_deploy_early(session: Any, project: Path) -> None:
+    path = project / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    config["stages"]["dev"]["environment_variables"]["IMAGES_THROTTLE_RATE"] = "fast"
+    path.write_text(json.dumps(config))
+    with pytest.raises(DeployError, match="IMAGES_THROTTLE_RATE"):
+        deploy("dev", session, project_dir=project, runner=Runner(project))
+    assert session.client("cloudformation").list_stacks()["StackSummaries"] == []
 
 
 def test_deploy_again_updates_the_same_stack_and_offers_no_reconcile(
@@ -374,7 +510,8 @@ def test_existing_bucket_is_used_and_never_deleted(session: Any, project: Path) 
     resources = deploy(
         "dev", session, project_dir=project, runner=runner, existing_bucket="my-photos"
     )
-    assert resources == StageResources("my-photos", "image-metadata-dev", False)
+    assert (resources.bucket, resources.table) == ("my-photos", "image-metadata-dev")
+    assert not resources.bucket_created_by_stack
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["my-photos"]
     assert _config(project)["stages"]["dev"]["environment_variables"]["IMAGES_BUCKET"] == (
         "my-photos"
@@ -472,8 +609,9 @@ def test_write_stage_resources_touches_only_that_stage(project: Path) -> None:
         "IMAGES_TABLE": "t-1",
     }
     assert after["stages"]["dev"] == before["stages"]["dev"]
-    assert "b-1" in (project / ".chalice" / "policy-prod.json").read_text()
-    assert "b-1" not in (project / ".chalice" / "policy-dev.json").read_text()
+    for function in functions(after):
+        assert "b-1" in (project / ".chalice" / f"policy-prod-{function}.json").read_text()
+        assert "b-1" not in (project / ".chalice" / f"policy-dev-{function}.json").read_text()
 
 
 def test_the_chalice_command_runs_from_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:

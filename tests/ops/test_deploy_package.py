@@ -113,12 +113,16 @@ def test_every_route_is_in_the_api(package: dict) -> None:
     assert "*/*" in swagger["x-amazon-apigateway-binary-media-types"]
 
 
-def test_every_role_gets_exactly_the_stage_policy(package: dict) -> None:
-    expected = json.loads((ROOT / ".chalice" / f"policy-{STAGE}.json").read_text())
+def test_every_function_has_its_own_role_with_exactly_its_policy(package: dict) -> None:
+    functions = _resources(package, "aws_lambda_function")
     policies = _resources(package, "aws_iam_role_policy")
-    assert len(policies) == len(_resources(package, "aws_lambda_function"))
-    for name, policy in policies.items():
+    assert len(policies) == len(functions)
+    for name, function in functions.items():
+        role = function["role"].removeprefix("${aws_iam_role.").removesuffix(".arn}")
+        (policy,) = [p for p in policies.values() if p["role"] == f"${{aws_iam_role.{role}.id}}"]
+        expected = json.loads((ROOT / ".chalice" / f"policy-{STAGE}-{name}.json").read_text())
         assert json.loads(policy["policy"]) == expected, name
+    assert len({f["role"] for f in functions.values()}) == len(functions)
     # No managed policy (AWSLambdaBasicExecutionRole & co.) sneaks in beside it.
     assert not _resources(package, "aws_iam_role_policy_attachment")
 
@@ -185,3 +189,12 @@ def test_pinning_sets_the_runtime_and_asks_pip_for_its_wheels(
     assert calls[0][:3] == ["download", "--python-version", "3.12"]
     assert "--abi" in calls[0] and "pillow==13.0.0" in calls[0]
     assert "--python-version" not in calls[1]  # sdists are not for a platform
+
+
+def test_reconcile_runs_on_the_configured_schedule(package: dict) -> None:
+    rules = _resources(package, "aws_cloudwatch_event_rule")
+    assert [rule["schedule_expression"] for rule in rules.values()] == ["rate(1 day)"]
+    targets = _resources(package, "aws_cloudwatch_event_target")
+    assert [t["arn"] for t in targets.values()] == [
+        "${aws_lambda_function.scheduled_reconcile.arn}"
+    ]

@@ -1,5 +1,6 @@
-"""Least privilege: each stage's IAM policy covers every boto3 call the Lambda code
-makes, on the right resources, and grants nothing else (no wildcards but logs)."""
+"""Least privilege, per function: each function's IAM policy covers every boto3 call the
+code it can run makes, on the right resources, and grants nothing else (no wildcards but
+logs). What each function can run is found statically (ops/callgraph.py)."""
 
 from __future__ import annotations
 
@@ -10,78 +11,131 @@ import pytest
 
 from chalicelib.catalog.layout import table_definition
 from ops import policycheck as pc
-from ops.policy import load_config, policy_for_stage, policy_path, stage_policy, stage_settings
+from ops.callgraph import calls_by_function
+from ops.policy import (
+    function_policy,
+    functions,
+    load_config,
+    policy_for,
+    policy_path,
+    stage_settings,
+)
+from ops.wiring import EVENT_FUNCTIONS, failed_events_queue_name
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = load_config(ROOT)
-DEPLOYED_STAGES = [s for s, c in CONFIG["stages"].items() if c.get("iam_policy_file")]
+DEPLOYED_STAGES = [s for s, c in CONFIG["stages"].items() if c.get("lambda_functions")]
+FUNCTIONS = functions(CONFIG)
 # Everything that runs in Lambda: app.py and the whole chalicelib package.
 LAMBDA_SOURCES = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+CASES = [(stage, function) for stage in DEPLOYED_STAGES for function in FUNCTIONS]
+# Lambda sends a failed event to the on-failure destination with the function's role.
+DESTINATION = pc.ClientCall("ops/wiring.py (on-failure destination)", "sqs", "send_message")
 
 
 def _indexes(table: str) -> tuple[str, ...]:
     return tuple(i["IndexName"] for i in table_definition(table).get("GlobalSecondaryIndexes", []))
 
 
-def _stage(stage: str) -> tuple[dict, pc.Resources]:
-    path = policy_path(CONFIG, stage, ROOT)
-    assert path is not None and path.exists(), f"{stage}: no policy file"
-    settings = stage_settings(CONFIG, stage)
-    resources = pc.Resources(
-        settings.bucket, settings.prefix, settings.table, _indexes(settings.table)
-    )
+def _policy(stage: str, function: str) -> tuple[dict, pc.Resources]:
+    path = policy_path(CONFIG, stage, function, ROOT)
+    assert path is not None and path.exists(), f"{stage} {function}: no policy file"
+    s = stage_settings(CONFIG, stage)
+    queue = failed_events_queue_name(CONFIG["app_name"], stage)
+    resources = pc.Resources(s.bucket, s.prefix, s.table, _indexes(s.table), queue=queue)
     return json.loads(path.read_text()), resources
 
 
 @pytest.fixture(scope="module")
-def needs() -> list[pc.Need]:
-    calls = pc.find_calls_in(LAMBDA_SOURCES, ROOT)
-    found, unknown = pc.needs(calls)
-    assert not unknown, (
-        "boto3 calls missing from ops/policycheck.py OPERATIONS (add the IAM actions they "
-        f"need there and to ops/policy.py): {unknown}"
-    )
+def needs() -> dict[str, list[pc.Need]]:
+    """What each function's code needs, and its on-failure destination for the S3 handlers."""
+    by_function = calls_by_function(ROOT / "app.py", LAMBDA_SOURCES, ROOT)
+    assert set(by_function) == set(FUNCTIONS), "a function without settings, or the reverse"
+    found: dict[str, list[pc.Need]] = {}
+    for function, calls in by_function.items():
+        needed, unknown = pc.needs(calls)
+        assert not unknown, (
+            "boto3 calls missing from ops/policycheck.py OPERATIONS (add the IAM actions they "
+            f"need there and to ops/policy.py): {unknown}"
+        )
+        if function in EVENT_FUNCTIONS:
+            needed.append(pc.Need("sqs:SendMessage", "queue", DESTINATION))
+        found[function] = needed
     # The analysis must see the calls we know are there, or it sees nothing at all.
-    operations = {need.call.operation for need in found}
-    assert {"get_object", "head_object", "get_item", "transact_write_items", "query"} <= operations
+    operations = {f: {n.call.operation for n in needed} for f, needed in found.items()}
+    assert {"get_object", "generate_presigned_post", "query"} <= operations["api_handler"]
+    assert {"get_object", "transact_write_items"} <= operations["on_object_created"]
+    assert {"head_object", "transact_write_items"} <= operations["on_object_removed"]
+    assert {"list_objects_v2", "scan", "put_item"} <= operations["reconcile"]
     return found
 
 
-def test_deployed_stages_use_their_own_policy_not_chalices() -> None:
+def test_deployed_stages_give_every_function_its_own_policy_not_chalices() -> None:
     assert set(DEPLOYED_STAGES) >= {"dev", "prod"}
     for stage in DEPLOYED_STAGES:
-        assert CONFIG["stages"][stage]["autogen_policy"] is False
+        config = CONFIG["stages"][stage]
+        assert config["autogen_policy"] is False and "iam_policy_file" not in config
+        files = {f: policy_path(CONFIG, stage, f, ROOT) for f in FUNCTIONS}
+        assert len({path.name for path in files.values() if path}) == len(FUNCTIONS)
 
 
-@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_every_boto3_call_is_allowed_on_its_resources(stage: str, needs: list[pc.Need]) -> None:
-    policy, resources = _stage(stage)
-    missing = pc.uncovered(policy, needs, resources)
+@pytest.mark.parametrize(("stage", "function"), CASES)
+def test_every_boto3_call_is_allowed_on_its_resources(stage, function, needs) -> None:
+    policy, resources = _policy(stage, function)
+    missing = pc.uncovered(policy, needs[function], resources)
     assert not missing, "\n".join(need.describe() for need in missing)
 
 
-@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_nothing_is_granted_that_no_call_needs(stage: str, needs: list[pc.Need]) -> None:
-    policy, resources = _stage(stage)
-    assert pc.unused(policy, needs, resources, exempt=("logs:",)) == []
+@pytest.mark.parametrize(("stage", "function"), CASES)
+def test_nothing_is_granted_that_no_call_needs(stage, function, needs) -> None:
+    policy, resources = _policy(stage, function)
+    assert pc.unused(policy, needs[function], resources, exempt=("logs:",)) == []
 
 
-@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_no_wildcard_actions_or_resources(stage: str) -> None:
-    policy, _ = _stage(stage)
+@pytest.mark.parametrize(("stage", "function"), CASES)
+def test_no_wildcard_actions_or_resources(stage: str, function: str) -> None:
+    policy, _ = _policy(stage, function)
     assert pc.broad_grants(policy) == []
 
 
-@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_policy_file_is_the_generated_one_for_the_configured_names(stage: str) -> None:
+@pytest.mark.parametrize(("stage", "function"), CASES)
+def test_policy_file_is_the_generated_one_for_the_configured_names(stage, function) -> None:
     # `python -m ops.policy` (or `make deploy`) regenerates it after a config change.
-    policy, _ = _stage(stage)
-    assert policy == policy_for_stage(CONFIG, stage)
+    policy, _ = _policy(stage, function)
+    assert policy == policy_for(CONFIG, stage, function)
 
 
-@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
-def test_nothing_outside_the_prefix_bucket_and_table_is_reachable(stage: str) -> None:
-    policy, r = _stage(stage)
+# What no function may do, and what only one may (the issue's examples and the docs' table).
+FORBIDDEN = {
+    "api_handler": ["dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:SendMessage"],
+    "on_object_created": ["s3:PutObject", "dynamodb:Scan", "dynamodb:Query"],
+    "on_object_removed": ["s3:PutObject", "dynamodb:Scan", "dynamodb:Query"],
+    "reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
+    "scheduled_reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
+}
+
+
+@pytest.mark.parametrize(("stage", "function"), CASES)
+def test_each_role_can_do_only_what_its_function_does(stage: str, function: str) -> None:
+    policy, r = _policy(stage, function)
+    table = f"arn:aws:dynamodb:{r.region}:{r.account}:table/{r.table}"
+    arns = {
+        "s3": f"arn:aws:s3:::{r.bucket}/{r.prefix}x.jpg",
+        "dynamodb": table,
+        "sqs": f"arn:aws:sqs:{r.region}:{r.account}:{r.queue}",
+    }
+    for action in FORBIDDEN[function]:
+        resource = arns[action.split(":")[0]]
+        if action == "dynamodb:Query":
+            assert not any(pc.allows(policy, action, f"{table}/index/{i}") for i in r.indexes), (
+                action
+            )
+        assert not pc.allows(policy, action, resource), (function, action)
+
+
+@pytest.mark.parametrize(("stage", "function"), CASES)
+def test_nothing_outside_the_prefix_bucket_and_table_is_reachable(stage, function) -> None:
+    policy, r = _policy(stage, function)
     table = f"arn:aws:dynamodb:{r.region}:{r.account}:table/{r.table}"
     other_table = f"arn:aws:dynamodb:{r.region}:{r.account}:table/{r.table}-other"
     assert pc.allows(policy, "s3:GetObject", f"arn:aws:s3:::{r.bucket}/{r.prefix}a/b.jpg")
@@ -97,6 +151,7 @@ def test_nothing_outside_the_prefix_bucket_and_table_is_reachable(stage: str) ->
         ("dynamodb:DeleteTable", table),
         ("dynamodb:Query", table),  # only the index is queried
         ("dynamodb:Scan", f"{table}/index/by_size"),
+        ("sqs:SendMessage", f"arn:aws:sqs:{r.region}:{r.account}:{r.queue}-other"),
     ]:
         assert not pc.allows(policy, denied_action, resource), (denied_action, resource)
 
@@ -118,7 +173,7 @@ def handler(client, s3, table):
 
 
 def test_checker_reports_each_uncovered_call() -> None:
-    policy = stage_policy("app", "dev", "b", "t", "uploads/")
+    policy = function_policy("app", "dev", "reconcile", "b", "t", "uploads/")
     found, unknown = pc.needs(pc.find_calls(UNCOVERED_SNIPPET, "snippet.py"))
     missing = pc.uncovered(policy, found, pc.Resources("b", "uploads/", "t", ("by_size",)))
     assert unknown == []
@@ -157,7 +212,7 @@ def test_checker_assumes_every_transaction_part_when_it_cannot_see_them() -> Non
 
 
 def test_checker_reports_unused_grants() -> None:
-    policy = stage_policy("app", "dev", "b", "t", "uploads/")
+    policy = function_policy("app", "dev", "reconcile", "b", "t", "uploads/")
     found, _ = pc.needs(pc.find_calls("def f(c):\n    c.get_item(TableName='t', Key={})\n"))
     extra = pc.unused(policy, found, pc.Resources("b", "uploads/", "t", ("by_size",)), ("logs:",))
     assert "dynamodb:Scan on arn:aws:dynamodb:*:*:table/t" in extra
@@ -177,7 +232,8 @@ def test_checker_reports_unused_grants() -> None:
         ("s3:GetObject", "arn:aws:s3:::b/uploads/*.jpg", "beyond a prefix"),
         ("dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/*", "not one table"),
         ("dynamodb:Query", "arn:aws:dynamodb:*:*:table/t/index/*", "not one table"),
-        ("sqs:SendMessage", "arn:aws:sqs:*:*:q", "unexpected service"),
+        ("sqs:SendMessage", "arn:aws:sqs:*:*:*", "not one queue"),
+        ("sns:Publish", "arn:aws:sns:*:*:t", "unexpected service"),
     ],
 )
 def test_checker_flags_broad_grants(action: str, resource: str, problem: str) -> None:

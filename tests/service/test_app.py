@@ -431,14 +431,6 @@ def test_content_disposition_keeps_the_file_name(client, uploader, key, disposit
     assert response.headers["Content-Disposition"] == disposition
 
 
-def test_download_keeps_a_specific_s3_content_type_for_non_images(client, uploader) -> None:
-    uploader.upload("uploads/notes.txt", b"hello", content_type="text/plain")
-    response = get(client, "/images/download", "uploads/notes.txt")
-    assert response.status_code == 200
-    assert response.body == b"hello"
-    assert response.headers["Content-Type"] == "text/plain"
-
-
 def test_large_download_redirects_to_a_presigned_url(client, uploader, deps) -> None:
     body = image_bytes("PNG", (300, 300))
     deps.settings = replace(deps.settings, max_inline_download=len(body) - 1)
@@ -521,6 +513,7 @@ def test_summary_of_an_empty_collection(client) -> None:
         "types": [],
         "unsupported": 0,
         "corrupt": 0,
+        "unreadable": 0,
     }
 
 

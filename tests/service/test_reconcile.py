@@ -104,10 +104,11 @@ def test_stops_early_and_resumes_after_the_last_key(deps) -> None:
         return calls["n"] >= 2
 
     first = reconcile(deps, should_stop=stop_after_two)
-    assert first.resume_after == "uploads/b.png" and not first.complete
+    assert first.resume == {"phase": "objects", "after": "uploads/b.png", "force": False}
+    assert not first.complete
     assert deps.catalog.get("uploads/c.gif") is None  # not reached yet
 
-    second = reconcile(deps, start_after=first.resume_after)
+    second = reconcile(deps, start_after=first.resume["after"])
 
     assert second.complete and second.listed == 3
     assert_catalog_matches_bucket(deps)
@@ -137,9 +138,9 @@ def test_counter_rebuild_yields_to_concurrent_writes(deps, uploader, monkeypatch
     real_entries = deps.catalog.entries
     scans = {"n": 0}
 
-    def entries_with_a_write_during_the_counting_scan(*args):
+    def entries_with_a_write_during_the_counting_scan(*args, **kwargs):
         scans["n"] += 1
-        yield from real_entries(*args)
+        yield from real_entries(*args, **kwargs)
         if scans["n"] == 2:  # pass 3 counts the records; someone uploads meanwhile
             uploader.upload("uploads/late.png", png_with_alpha())
 
