@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "extraction")]
 
 import boto3  # noqa: E402
 import exifread  # noqa: E402
@@ -53,6 +53,7 @@ from images import (  # noqa: E402
 )
 from moto.server import ThreadedMotoServer  # noqa: E402
 from PIL import Image, PngImagePlugin  # noqa: E402
+from raw_files import RAW  # noqa: E402
 
 from chalicelib import s3file  # noqa: E402
 from chalicelib.extraction.extract import extract_metadata  # noqa: E402
@@ -155,12 +156,19 @@ def corpus(quick: bool) -> list[Sample]:
             ),
         ),
     ]
+    # Camera raws, built from their published layouts (tests/extraction/raw_files.py),
+    # followed by as much pixel data as a camera writes.
+    pixels = int((6 if quick else 24) * MB)
+    for kind, (make_raw, _, _) in sorted(RAW.items()):
+        makers.append(
+            (kind.lower(), kind, lambda make_raw=make_raw: make_raw() + os.urandom(pixels))
+        )
     samples = []
     for name, fmt, make in makers:
         started = time.perf_counter()
         data = make()
         print(
-            f"  made {name:5s} {len(data) / MB:6.1f} MB in {time.perf_counter() - started:4.1f} s",
+            f"  made {name:11s} {len(data) / MB:6.1f} MB in {time.perf_counter() - started:4.1f} s",
             flush=True,
         )
         samples.append(Sample(name, fmt, data))
@@ -177,6 +185,9 @@ def _free_port() -> int:
 def _naive(client, key: str, fmt: str) -> None:
     """What one would write first: download everything, let the library parse it."""
     body = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    if fmt in RAW:  # no library reads them all: our extraction, on the whole object
+        extract_metadata(io.BytesIO(body))
+        return
     if fmt == "HEIF":
         heif = pillow_heif.open_heif(io.BytesIO(body))
         _ = heif.size, heif.mode, heif.info.get("exif"), heif.info.get("xmp")
