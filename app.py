@@ -164,10 +164,10 @@ if deps.settings.reconcile_schedule:
 
 @app.route("/images", methods=["GET"], api_key_required=API_KEY)
 def get_image() -> Response | dict[str, Any]:
+    condition = _if_none_match()  # a malformed one is a 400 whatever the mode
     if "s3objectkey" not in (app.current_request.query_params or {}):
         return _list_images()
     key = _requested_key()
-    condition = _if_none_match()
     record = redact(deps.catalog.get(key), deps.settings.redact)
     if record is None:
         if deps.ingestor.exists(key):

@@ -19,6 +19,9 @@ from chalicelib.extraction.extract import SUPPORTED_MIMES
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^\w.\- ()+,@=]+")  # word characters include non-ASCII letters
+# Not only blanks (ASCII whitespace, as the OpenAPI pattern says); a name of
+# nothing printable still gets a key, as "upload".
+_NOT_BLANK = re.compile(r"[^\t\n\x0b\x0c\r ]")
 # Names browsers and tools also give some of those formats.
 MIME_ALIASES = frozenset({"image/jpg", "image/pjpeg", "image/vnd.microsoft.icon", "image/x-ms-bmp"})
 UPLOAD_TYPES = frozenset(SUPPORTED_MIMES) | MIME_ALIASES
@@ -57,7 +60,7 @@ def presigned_upload(
     if not isinstance(body, dict):
         raise InvalidUploadError('the body must be a JSON object: {"filename", "content_type"}')
     filename, content_type = body.get("filename"), body.get("content_type")
-    if not isinstance(filename, str) or not filename.strip():
+    if not isinstance(filename, str) or not _NOT_BLANK.search(filename):
         raise InvalidUploadError("filename must be a non-empty string")
     if len(filename) > 1024:
         raise InvalidUploadError("filename is longer than 1024 characters")

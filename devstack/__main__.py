@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import boto3
 
@@ -72,9 +71,13 @@ def main() -> int:
 
     # Tests turn the reloader off: one process, quicker start.
     reload_flag = "--no-autoreload" if os.environ.get("DEVSTACK_NO_AUTORELOAD") else "--autoreload"
+    # `chalice local`, answering unknown methods and protocol errors as API
+    # Gateway would (JSON, never http.server's HTML): devstack/localapi.py.
     chalice = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "chalice"),
+            sys.executable,
+            "-m",
+            "devstack.localapi",
             "local",
             "--stage",
             stage,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 from chalice.test import Client
 from test_e2e import running_stack
 
@@ -70,32 +72,80 @@ def test_the_document_is_served(deps) -> None:
     assert json.loads(response.body) == DOCUMENT
 
 
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("openapi")) as running:
+        running.s3.put_object(Bucket="images-local", Key="uploads/seed.png", Body=b"x")
+        yield running
+
+
 @pytest.mark.e2e
-def test_fuzzing_the_running_api_finds_no_server_error_or_schema_violation(tmp_path) -> None:
-    with running_stack(tmp_path) as stack:
-        stack.s3.put_object(Bucket="images-local", Key="uploads/seed.png", Body=b"x")
-        result = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "schemathesis"),
-                "run",
-                f"{stack.api}/openapi.json",
-                "--url",
-                stack.api,
-                "--checks",
-                "not_a_server_error,status_code_conformance,content_type_conformance,"
-                "response_schema_conformance,response_headers_conformance",
-                # Coverage also sends TRACE, which `chalice local`'s http.server
-                # answers 501 itself (API Gateway answers 403): not the app's doing.
-                "--phases",
-                "examples,fuzzing",
-                "--max-time",
-                str(FUZZ_SECONDS),
-                "--seed",
-                "1",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=FUZZ_SECONDS + 120,
-        )
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "CONNECT", "PROPFIND", "PUT", "DELETE"])
+def test_the_local_stack_answers_undeclared_methods_with_json_405(stack, method: str) -> None:
+    response = requests.request(method, f"{stack.api}/summary", timeout=5)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert response.json() == {
+        "Code": "MethodNotAllowedError",
+        "Message": f"Unsupported method: {method}",
+    }
+
+
+@pytest.mark.e2e
+def test_the_local_stack_answers_protocol_errors_with_json(stack) -> None:
+    unknown = requests.request("TRACE", f"{stack.api}/no/such/route", timeout=5)
+    assert unknown.status_code == 403  # as API Gateway answers a route it does not have
+    assert unknown.json() == {"message": "Missing Authentication Token"}
+    too_many_headers = b"".join(b"X-%d: 1\r\n" % n for n in range(200))
+    for raw, status in (
+        (b"GET /summary HTTP/1.1\r\nContent-Length: x\r\n\r\n", b" 400 "),
+        (b"GET /summary HTTP/1.1\r\n" + too_many_headers + b"\r\n", b" 431 "),
+    ):
+        with socket.create_connection(("127.0.0.1", stack.api_port), timeout=5) as connection:
+            connection.sendall(raw)
+            reply = connection.makefile("rb").read()
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.") and status in head.split(b"\r\n")[0], reply
+        assert b"application/json" in head and json.loads(body)["message"]
+
+
+@pytest.mark.e2e
+def test_a_zero_byte_object_downloads_from_the_local_stack(stack) -> None:
+    stack.s3.put_object(Bucket="images-local", Key="uploads/empty.bin", Body=b"")
+    stack.wait_for_record("uploads/empty.bin")
+    response = requests.get(stack.url("/images/download", "uploads/empty.bin"), timeout=5)
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["Content-Length"] == "0"
+
+
+@pytest.mark.e2e
+def test_fuzzing_the_running_api_finds_no_server_error_or_schema_violation(stack) -> None:
+    """Every phase that applies, every check: no server error, no network error, no
+    response outside the document (tests/service/schemathesis.toml says where a 400
+    for schema-valid data is right)."""
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "--config-file",
+            str(ROOT / "tests" / "service" / "schemathesis.toml"),
+            "run",
+            f"{stack.api}/openapi.json",
+            "--url",
+            stack.api,
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-time",
+            str(FUZZ_SECONDS),
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=FUZZ_SECONDS + 120,
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert " generated" in result.stdout  # it really ran
+    for phase in ("Examples", "Coverage", "Fuzzing"):
+        assert f"\u2705 {phase}" in result.stdout, phase  # each phase ran and passed
