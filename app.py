@@ -23,6 +23,14 @@ from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Even
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
+from chalicelib.explore import (
+    LISTING_PARAMETERS,
+    parse_position,
+    parse_search,
+    search_scope,
+    timeline_by,
+    token,
+)
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
 from chalicelib.listing import listing_page
@@ -31,11 +39,9 @@ from chalicelib.params import (
     IfNoneMatch,
     InvalidParameterError,
     check_query_parameters,
-    parse_format,
     parse_if_none_match,
     parse_json_body,
     parse_limit,
-    parse_next_token,
 )
 from chalicelib.reconcile import reconcile
 from chalicelib.reconcile_payload import parse_payload
@@ -228,21 +234,68 @@ def get_summary() -> dict[str, Any]:
     return summary
 
 
+@app.route("/summary/cameras", methods=["GET"], api_key_required=API_KEY)
+def get_cameras() -> dict[str, Any]:
+    return _facet("camera")
+
+
+@app.route("/summary/lenses", methods=["GET"], api_key_required=API_KEY)
+def get_lenses() -> dict[str, Any]:
+    return _facet("lens")
+
+
+@app.route("/summary/keywords", methods=["GET"], api_key_required=API_KEY)
+def get_keywords() -> dict[str, Any]:
+    return _facet("keyword")
+
+
+@app.route("/summary/timeline", methods=["GET"], api_key_required=API_KEY)
+def get_timeline() -> dict[str, Any]:
+    params = _params(("by", "limit", "next_token"))
+    try:
+        by = timeline_by(params)
+        limit = parse_limit(params.get("limit"))
+        after = parse_position(params.get("next_token"), f"timeline-{by}")
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+    entries, last = deps.catalog.timeline(by, limit, after)
+    return {"by": by, "entries": entries, "next_token": token(last, f"timeline-{by}")}
+
+
 @app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
 def get_openapi() -> dict[str, Any]:
     return OPENAPI
 
 
 def _list_images() -> dict[str, Any]:
+    params = _params(LISTING_PARAMETERS)
     try:
-        limit = parse_limit(_param("limit"))
-        after = parse_next_token(_param("next_token"))
-        fmt = parse_format(_param("format"))
+        search = parse_search(params, deps.settings.prefix)
+        limit = parse_limit(params.get("limit"))
+        scope = search_scope(search)
+        after = parse_position(params.get("next_token"), scope)
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
-    images, last = deps.catalog.list(limit, after, fmt)
+    images, last = deps.catalog.search_images(search, limit, after)
     public = [redact(record, deps.settings.redact) for record in images]
-    return listing_page(public, last, deps.settings.max_page_bytes)
+    return listing_page(public, last, deps.settings.max_page_bytes, search.position, scope)
+
+
+def _facet(facet: str) -> dict[str, Any]:
+    params = _params(("limit", "next_token"))
+    try:
+        limit = parse_limit(params.get("limit"))
+        after = parse_position(params.get("next_token"), facet)
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+    values, last = deps.catalog.facet_values(facet, limit, after)
+    return {"values": values, "next_token": token(last, facet)}
+
+
+def _params(names: tuple[str, ...]) -> dict[str, str]:
+    """The route's query parameters that were given, each at most once (unknown ones
+    were refused before the view, against the OpenAPI document)."""
+    return {name: value for name in names if (value := _param(name)) is not None}
 
 
 def _requested_key() -> str:

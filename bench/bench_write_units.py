@@ -3,8 +3,10 @@
 moto reports a constant `ConsumedCapacity`, so this computes what DynamoDB
 would bill from the items the catalog writes (tests/capacity.py: the
 documented item-size rules; one unit per started KB, twice in a transaction):
-the record and its counter shard in one TransactWriteItems, plus the index
-writes the record causes (by_key projects every attribute, by_size a few).
+the record and its counter shard, and the whole TransactWriteItems as
+`catalog.writes` builds it for a new key (with the search index items and
+facet values; their Updates counted as items under 1 KB), plus the GSI writes
+the record item causes (by_key projects every attribute, by_size a few).
 Side by side: the layout before (every field a plain attribute) and now.
 
 Run: .venv/bin/python bench/bench_write_units.py
@@ -23,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from capacity import item_size, write_units  # noqa: E402
 from images import image_bytes, jpeg_with_exif, png_with_alpha, rich_jpeg  # noqa: E402
 
+from chalicelib.catalog import writes  # noqa: E402
 from chalicelib.catalog.layout import encode, record_attributes  # noqa: E402
 from chalicelib.catalog.records import to_dynamo  # noqa: E402
 from chalicelib.extraction.extract import extract_metadata  # noqa: E402
@@ -58,21 +61,36 @@ def units(record: dict, attributes: dict) -> tuple[int, int, int, int]:
     return size, write_units(size, transactional=True), counter, index
 
 
+def transaction_units(record: dict, packed: bool) -> tuple[int, int]:
+    """(operations, units) of the whole transaction storing `record` under a new key."""
+    operations = writes.operations("t", KEY, 0, "F" * 32, record, None, {}, 0)
+    total = 0
+    for operation in operations:
+        ((kind, body),) = operation.items()
+        if kind == "Put" and body["Item"]["pk"]["S"] == "image#" + KEY and not packed:
+            item = {k: v for k, v in body["Item"].items() if k != "doc"}
+            body = {"Item": {**item, **encode(to_dynamo(record))}}
+        size = item_size(body["Item"]) if kind == "Put" else 1024  # Updates: small items
+        total += write_units(size, transactional=True)
+    return len(operations), total
+
+
 def main() -> int:
-    print("| file | layout | item bytes | record | counter | transaction | + index writes |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "| file | layout | item bytes | record | counter | record + counter "
+        "| + GSI writes | whole transaction (operations) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, data in SAMPLES.items():
         info = ObjectInfo(len(data), "0" * 32, datetime(2024, 5, 17, tzinfo=UTC), "image/jpeg")
         metadata = extract_metadata(io.BytesIO(data))
         record = build_record(KEY, info, metadata, datetime(2024, 5, 18, tzinfo=UTC))
-        for layout, attributes in (
-            ("plain", to_dynamo(record)),
-            ("packed", record_attributes(record)),
-        ):
+        layouts = (("plain", to_dynamo(record)), ("packed", record_attributes(record)))
+        for layout, attributes in layouts:
             size, own, counter, index = units(record, attributes)
-            print(
-                f"| {name} | {layout} | {size:,} | {own} | {counter} | {own + counter} | {index} |"
-            )
+            count, whole = transaction_units(record, packed=layout == "packed")
+            cells = f"{size:,} | {own} | {counter} | {own + counter} | {index}"
+            print(f"| {name} | {layout} | {cells} | {whole} ({count}) |")
     return 0
 
 

@@ -11,6 +11,7 @@ right after the last record it holds.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.catalog.paging import encode_token
@@ -20,11 +21,18 @@ from chalicelib.catalog.paging import encode_token
 _ENVELOPE_BYTES = 16 * 1024
 
 
-def listing_page(records: list[dict[str, Any]], last: str | None, max_bytes: int) -> dict[str, Any]:
-    """`{"images", "next_token"}` for records in key order, cut at `max_bytes` of JSON.
+def listing_page(
+    records: list[dict[str, Any]],
+    last: str | None,
+    max_bytes: int,
+    position: Callable[[dict[str, Any]], str] = lambda record: record["s3objectkey"],
+    scope: str = "",
+) -> dict[str, Any]:
+    """`{"images", "next_token"}` for a page of records, cut at `max_bytes` of JSON.
 
-    `last` is where the catalog's page ends (None: the listing is complete). At
-    least one record is always sent, so paging always moves on.
+    `last` is where the catalog's page ends (None: the listing is complete);
+    `position` gives a record's place in the page's order and `scope` binds the
+    token to its search. At least one record is always sent, so paging moves on.
     """
     budget = max_bytes - _ENVELOPE_BYTES
     used = 0
@@ -32,6 +40,6 @@ def listing_page(records: list[dict[str, Any]], last: str | None, max_bytes: int
         # The way Chalice serializes bodies: compact, ASCII-escaped.
         used += len(json.dumps(record, separators=(",", ":"), default=str)) + 1
         if used > budget and count > 0:
-            records, last = records[:count], records[count - 1]["s3objectkey"]
+            records, last = records[:count], position(records[count - 1])
             break
-    return {"images": records, "next_token": encode_token(last) if last else None}
+    return {"images": records, "next_token": encode_token(last, scope) if last else None}

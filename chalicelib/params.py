@@ -30,6 +30,7 @@ _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
 _TAG_LIST = re.compile(rf"[ \t]*{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*[ \t]*")
 _TAG = re.compile(r'(?:W/)?"([\x21\x23-\x7e]*)"')
 MAX_JSON_BODY_BYTES = 16 * 1024
+MAX_SORT_VALUE_BYTES = 64  # what a sort key adds before `|<key>` (a time, a size)
 
 
 class InvalidParameterError(ValueError):
@@ -54,18 +55,22 @@ def parse_format(raw: str | None) -> str | None:
     return raw.upper()
 
 
-def parse_next_token(raw: str | None) -> str:
-    """The key a listing continues after; "" for the first page."""
+def parse_next_token(raw: str | None, scope: str = "") -> str:
+    """The position a page continues after ("" for the first page): a key, or a sort
+    key `<value>|<key>`; the token must belong to `scope` (its search)."""
     message = "next_token is not a token this API returned"
     if raw is not None and len(raw) > MAX_TOKEN_CHARS:
         raise InvalidParameterError(message)
     try:
-        after = decode_token(raw)
+        after = decode_token(raw, scope)
+    except InvalidTokenError as error:
+        raise InvalidParameterError(str(error)) from None
+    try:
         # A forged token may hold what no S3 key can be (too long, lone
         # surrogates): DynamoDB would refuse it with a server error.
-        if len(after.encode("utf-8")) > MAX_KEY_BYTES:
+        if len(after.encode("utf-8")) > MAX_KEY_BYTES + MAX_SORT_VALUE_BYTES:
             raise InvalidParameterError(message)
-    except (InvalidTokenError, UnicodeEncodeError):
+    except UnicodeEncodeError:
         raise InvalidParameterError(message) from None
     return after
 

@@ -6,7 +6,9 @@ Three phases, each safe while uploads continue:
    granted since) or has another ETag is re-extracted (`force`: all of them);
 2. `records`, catalog -> bucket: records whose object is gone get a tombstone;
 3. `counters`: recomputed from a scan of the records and rewritten per shard,
-   only where they differ and only if no write touched the shard meanwhile.
+   only where they differ and only if no write touched the shard meanwhile;
+4. `facets`: the facet value items recomputed the same way (one pass, guarded
+   by the counter shard versions; it has no resume point of its own).
 
 Every write is conditional on the entry revision seen before looking at S3,
 and S3 reads carry IfMatch, so a concurrent event always wins over reconcile.
@@ -27,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.catalog.catalog import CatalogBusyError
 from chalicelib.catalog.records import STATUS_UNREADABLE
-from chalicelib.catalog.summary import COUNTER_PREFIXES, counter_changes
+from chalicelib.catalog.summary import COUNTER_PREFIXES, FACET_PREFIXES, counter_changes
 from chalicelib.dependencies import Dependencies
 from chalicelib.keys import is_image_key
 from chalicelib.reconcile_payload import PHASES, Position
@@ -51,12 +53,15 @@ class ReconcileReport:
     failed_keys: list[str] = field(default_factory=list)
     counters_rebuilt: list[int] = field(default_factory=list)
     counters_busy: list[int] = field(default_factory=list)
+    facets_rewritten: int = 0
+    facets_busy: bool = False
     # Set when a phase stopped early: pass it back as `{"resume": ...}`.
     resume: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
-        return self.resume is None and not self.counters_busy and not self.failed
+        busy = self.counters_busy or self.facets_busy
+        return self.resume is None and not busy and not self.failed
 
     def fail(self, key: str) -> None:
         self.failed += 1
@@ -159,6 +164,8 @@ def _counters(
         position.counts = {n: {} for n in position.versions}
     for counted, (key, entry) in enumerate(catalog.entries(after=position.after), start=1):
         increments, labels = counter_changes(None, entry.record)
+        if not entry.indexed:  # stored before facets were counted: it adds none yet
+            increments = {k: v for k, v in increments.items() if not k.startswith(FACET_PREFIXES)}
         shard = position.counts[catalog.shard_of(key)]
         for name, value in increments.items():
             shard[name] = shard.get(name, 0) + value
@@ -177,7 +184,21 @@ def _counters(
     return None
 
 
-_PHASES = {"objects": _objects, "records": _records, "counters": _counters}
+def _facets(
+    deps: Dependencies,
+    position: Position,
+    should_stop: StopCheck,
+    progress: Progress,
+    report: ReconcileReport,
+) -> Position | None:
+    if should_stop():
+        return Position("facets", force=position.force)
+    report.facets_rewritten, report.facets_busy = deps.catalog.rebuild_facets()
+    progress("facets", report.facets_rewritten)
+    return None
+
+
+_PHASES = {"objects": _objects, "records": _records, "counters": _counters, "facets": _facets}
 
 
 def _version(item: dict[str, Any] | None) -> int | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib.keys import MAX_KEY_BYTES
 
-PHASES = ("objects", "records", "counters")
+PHASES = ("objects", "records", "counters", "facets")
 
 
 class InvalidPayloadError(ValueError):

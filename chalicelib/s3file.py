@@ -19,6 +19,12 @@ from botocore.exceptions import ClientError
 
 BLOCK_SIZE = 64 * 1024
 MAX_CACHED_BLOCKS = 256  # bounds memory at 16 MiB whatever a parser asks for
+# A parser walking on past the cached blocks (a third read in a row, each where the last
+# ended) gets, in the same request, as much again as it had come before this read (at
+# most this much): a header that outgrows the first block costs a few requests, not one
+# per block, and at most about twice its size.
+MAX_READ_AHEAD = 1024 * 1024
+WALKING_READS = 2  # reads in a row, each where the last ended, before reading ahead
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
@@ -73,6 +79,8 @@ class S3RangeFile(io.RawIOBase):
         self._block_size = block_size
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._pos = 0
+        self._last_end = -1  # where the last read ended: a read from there reads on
+        self._sequential_reads = 0
         self.requests = 0
         self.bytes_read = 0
         # Parsers may swallow read errors and report a "corrupt" file; callers
@@ -112,7 +120,7 @@ class S3RangeFile(io.RawIOBase):
             return 0
         data = self._read_range(self._pos, end)
         view[: len(data)] = data
-        self._pos += len(data)
+        self._advance(len(data))
         return len(data)
 
     def read(self, size: int = -1) -> bytes:
@@ -120,8 +128,26 @@ class S3RangeFile(io.RawIOBase):
         if end <= self._pos:
             return b""
         data = self._read_range(self._pos, end)
-        self._pos += len(data)
+        self._advance(len(data))
         return data
+
+    def _advance(self, size: int) -> None:
+        """Move on after a read, counting reads that each start where the last one ended."""
+        self._sequential_reads = self._sequential_reads + 1 if self._pos == self._last_end else 0
+        self._pos += size
+        self._last_end = self._pos
+
+    def prefetch(self, offset: int, size: int) -> None:
+        """Fetch the missing blocks of [offset, offset + size) in one request, for a parser
+        that knows what it will read next (a run of ICC chunks, Photoshop segments)."""
+        end = min(offset + size, self.info.size)
+        first, last = offset // self._block_size, (end - 1) // self._block_size
+        missing = [i for i in range(first, last + 1) if i not in self._blocks]
+        if offset < end and missing and len(missing) <= MAX_CACHED_BLOCKS // 2:
+            for i, chunk in self._fetch_blocks(missing[0], missing[-1]).items():
+                self._blocks.setdefault(i, chunk)
+            while len(self._blocks) > MAX_CACHED_BLOCKS:
+                self._blocks.popitem(last=False)
 
     # --- block cache --------------------------------------------------------
     def _read_range(self, start: int, end: int) -> bytes:
@@ -135,6 +161,12 @@ class S3RangeFile(io.RawIOBase):
             # when the span stops just short of it.
             final = (self.info.size - 1) // self._block_size
             stop = final if missing[-1] == final - 1 and final not in self._blocks else missing[-1]
+            walking = start == self._last_end and self._sequential_reads >= WALKING_READS
+            if walking and missing[0] - 1 in self._blocks:
+                # A parser walking on through the object (a JPEG's segments): read ahead as
+                # far again as it had come.
+                reach = end + min(start, MAX_READ_AHEAD)
+                stop = max(stop, min(final, -(-reach // self._block_size) - 1))
             fetched = self._fetch_blocks(missing[0], stop)
         chunks = [fetched[i] if i in fetched else self._blocks[i] for i in range(first, last + 1)]
         for i, chunk in enumerate(chunks, start=first):

@@ -13,9 +13,10 @@ stack outputs, and `python -m ops.policy` rewrites every stage's from
 - api_handler: s3 GetObject, PutObject (presigned forms only), ListBucket;
   dynamodb GetItem, BatchGetItem, Query (the indexes);
 - on_object_created, on_object_removed: s3 GetObject, ListBucket; dynamodb
-  GetItem, PutItem, UpdateItem; sqs SendMessage;
+  GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+  sqs SendMessage;
 - reconcile, scheduled_reconcile: s3 GetObject, ListBucket; dynamodb GetItem,
-  PutItem, UpdateItem, BatchGetItem, Scan.
+  BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem, Scan.
 
 Why each grant:
 - s3:GetObject on `<bucket>/<prefix>*`: header reads, HEAD (authorized as
@@ -26,9 +27,10 @@ Why each grant:
 - s3:ListBucket on the bucket: without it S3 answers a missing key with 403
   instead of 404; reconcile lists the prefix, the created-handler lists one
   key to describe an object it may not read;
-- DynamoDB: TransactWriteItems is authorized per contained action (its Put
-  and Update need PutItem and UpdateItem); Scan is reconcile's alone, and
-  Query on the indexes the API's alone (listing, biggest and smallest);
+- DynamoDB: TransactWriteItems is authorized per contained action (its Put,
+  Update, Delete and ConditionCheck need PutItem, UpdateItem, DeleteItem and
+  ConditionCheckItem); Scan is reconcile's alone, and Query on the indexes the
+  API's alone (search, listing, extremes, facets);
 - sqs:SendMessage on the stage's failed-events queue, S3 handlers only:
   Lambda sends an event they failed on to their on-failure destination with
   the function's own role (no code of ours calls SQS);
@@ -56,12 +58,18 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 API_FUNCTION = "api_handler"
 
 # The DynamoDB item actions each function's code needs on the table.
+# Writers read the facet items they change first (BatchGetItem), delete index
+# terms and facet values that no record holds any more (DeleteItem), and their
+# transactions are built at run time, so the checker cannot tell that only
+# reconcile's hold a ConditionCheck (ConditionCheckItem reads, never writes).
+_WRITER = ["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"]
+_RECONCILE = [*_WRITER, "Scan"]
 ITEM_ACTIONS = {
     "api_handler": ["GetItem", "BatchGetItem"],
-    "on_object_created": ["GetItem", "PutItem", "UpdateItem"],
-    "on_object_removed": ["GetItem", "PutItem", "UpdateItem"],
-    "reconcile": ["GetItem", "PutItem", "UpdateItem", "BatchGetItem", "Scan"],
-    "scheduled_reconcile": ["GetItem", "PutItem", "UpdateItem", "BatchGetItem", "Scan"],
+    "on_object_created": _WRITER,
+    "on_object_removed": _WRITER,
+    "reconcile": _RECONCILE,
+    "scheduled_reconcile": _RECONCILE,
 }
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote_plus
 
 import boto3
 import pytest
+from chalice.test import Client
 from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,3 +122,10 @@ class Uploader:
 @pytest.fixture
 def uploader(deps: Dependencies) -> Uploader:
     return Uploader(deps)
+
+
+@pytest.fixture
+def client(deps: Dependencies) -> Iterator[Client]:
+    """The app's HTTP routes in process (chalice.test), wired to the moto stack."""
+    with Client(app_module.app) as test_client:
+        yield test_client

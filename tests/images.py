@@ -29,6 +29,50 @@ def jpeg_with_exif(size: tuple[int, int] = (64, 48)) -> bytes:
     return image_bytes("JPEG", size, exif=exif.tobytes())
 
 
+def camera_jpeg(
+    size: tuple[int, int] = (64, 48),
+    make: str | None = None,
+    model: str | None = None,
+    lens: str | None = None,
+    taken: str | None = None,
+    gps: tuple[float, float] | None = None,
+    keywords: tuple[str, ...] = (),
+) -> bytes:
+    """A JPEG with the facts search and the facets use: camera, lens, capture time
+    ("YYYY:MM:DD HH:MM:SS"), GPS position (decimal degrees) and XMP keywords."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    for tag, value in ((0x010F, make), (0x0110, model)):
+        if value is not None:
+            exif[tag] = value
+    sub = exif.get_ifd(0x8769)
+    if lens is not None:
+        sub[0xA434] = lens
+    if taken is not None:
+        sub[0x9003] = taken
+    if gps is not None:
+        where = exif.get_ifd(0x8825)
+        for tag, ref_tag, value, refs in ((2, 1, gps[0], "NS"), (4, 3, gps[1], "EW")):
+            where[ref_tag] = refs[value < 0]
+            where[tag] = (
+                IFDRational(round(abs(value) * 10**6), 10**6),
+                IFDRational(0),
+                IFDRational(0),
+            )
+    save = {"exif": exif.tobytes()}
+    if keywords:
+        bag = "".join(f"<rdf:li>{k}</rdf:li>" for k in keywords)
+        save["xmp"] = (
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+            ' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:subject><rdf:Bag>{bag}</rdf:Bag></dc:subject>"
+            "</rdf:Description></rdf:RDF></x:xmpmeta>"
+        ).encode()
+    return image_bytes("JPEG", size, **save)
+
+
 def png_with_alpha(size: tuple[int, int] = (64, 48)) -> bytes:
     return image_bytes("PNG", size, mode="RGBA")
 
@@ -574,3 +618,104 @@ def mini_heif(
     chunks = config + (icc or b"") + image + (exif or b"") + (xmp or b"")
     ftyp = bmff_box(b"ftyp", b"mif3" + b"\x00" * 4 + b"mif3" + codec_brand)
     return ftyp + bmff_box(b"mini", header + chunks)
+
+
+def jp2_with_resolution(
+    capture: tuple[int, int, int, int, int, int] | None = None,
+    display: tuple[int, int, int, int, int, int] | None = None,
+    brand: bytes = b"jp2 ",
+    xmp: bytes | None = None,
+) -> bytes:
+    """Pillow's JP2 with a `res ` box added to its header: `resc` / `resd` given as
+    (vertical num, den, horizontal num, den, vertical exponent, horizontal exponent), pixels
+    per metre = num / den x 10^exponent; optionally the JPX brand and an XMP uuid box."""
+    data = image_bytes("JPEG2000", (16, 16))
+    res = b""
+    for kind, value in ((b"resc", capture), (b"resd", display)):
+        if value is not None:
+            res += bmff_box(kind, struct.pack(">HHHHbb", *value))
+    at = data.index(b"jp2h") - 4
+    size = struct.unpack_from(">L", data, at)[0]
+    header = data[at + 8 : at + size] + (bmff_box(b"res ", res) if res else b"")
+    data = data[:at] + bmff_box(b"jp2h", header) + data[at + size :]
+    if xmp is not None:
+        uuid = bmff_box(b"uuid", bytes.fromhex("be7acfcb97a942e89c71999491e3afac") + xmp)
+        at = data.index(b"jp2c") - 4
+        data = data[:at] + uuid + data[at:]
+    if brand != b"jp2 ":
+        data = data.replace(b"ftypjp2 ", b"ftyp" + brand, 1)
+    return data
+
+
+# --- JPEG headers past the first 64 KiB block ---------------------------------------
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def exif_payload(total: int | None = None) -> bytes:
+    """The camera EXIF (rich_exif) as an APP1 payload; padded with a MakerNote to `total`."""
+    exif = rich_exif()
+    payload = exif.tobytes()
+    if total is not None:
+        padding = total - len(payload)
+        for _ in range(3):  # the tag's own entry and alignment cost a few bytes
+            exif.get_ifd(0x8769)[0x927C] = b"\x00" * padding
+            padding += total - len(exif.tobytes())
+        payload = exif.tobytes()
+        assert len(payload) == total, len(payload)
+    return payload
+
+
+def _icc_segments(size: int, chunk: int) -> bytes:
+    """An ICC profile of `size` bytes (sRGB plus padding) in APP2 chunks of `chunk` bytes."""
+    icc = bytearray(srgb_icc())
+    icc += b"\x00" * (size - len(icc))
+    icc[0:4] = len(icc).to_bytes(4, "big")
+    parts = [bytes(icc[i : i + chunk]) for i in range(0, len(icc), chunk)]
+    return b"".join(
+        jpeg_segment(0xE2, b"ICC_PROFILE\x00" + bytes([n + 1, len(parts)]) + part)
+        for n, part in enumerate(parts)
+    )
+
+
+def _photoshop_segments(count: int) -> bytes:
+    """`count` APP13 segments of 60,000 bytes: the IPTC block, then filler resources."""
+    iptc = photoshop_resources(rich_iim())
+    segments = b""
+    for n in range(count):
+        head = iptc if n == 0 else b""
+        size = 60_000 - 14 - len(head) - 12
+        filler = b"8BIM\x04\x09\x00\x00" + size.to_bytes(4, "big") + b"\x00" * size
+        segments += jpeg_segment(0xED, b"Photoshop 3.0\x00" + head + filler)
+    return segments
+
+
+def _photoshop_thumbnail(size: int) -> bytes:
+    """A Photoshop thumbnail resource of `size` bytes, split over APP13 segments as
+    Photoshop splits it (the resource runs on from one segment into the next)."""
+    resources = photoshop_resources(rich_iim())
+    resources += b"8BIM\x04\x0c\x00\x00" + size.to_bytes(4, "big") + b"\x00" * size
+    step = 0xFFFF - 2 - 14
+    return b"".join(
+        jpeg_segment(0xED, b"Photoshop 3.0\x00" + resources[i : i + step])
+        for i in range(0, len(resources), step)
+    )
+
+
+def big_header_jpegs(image: bytes) -> list[tuple[str, bytes, int]]:
+    """`image` (a JPEG) with headers of growing size, as cameras and editors leave them:
+    (name, file, header bytes up to the end of the start-of-scan segment)."""
+    camera = jpeg_segment(0xE1, exif_payload())
+    cases = [
+        ("camera EXIF", camera),
+        ("EXIF of 65,000 bytes", jpeg_segment(0xE1, exif_payload(65_000))),
+        ("EXIF + 5 x 60 KB Photoshop (APP13)", camera + _photoshop_segments(5)),
+        ("EXIF + 3 x 60 KB ICC (APP2)", camera + _icc_segments(180_000, 60_000)),
+        ("EXIF + 1 MB ICC in 16 chunks", camera + _icc_segments(1_040_000, 65_000)),
+        ("EXIF + 1 MB Photoshop thumbnail", camera + _photoshop_thumbnail(1_000_000)),
+        ("EXIF + 16 x 60 KB Photoshop (APP13)", camera + _photoshop_segments(16)),
+        ("EXIF + 200 x 2 KB comments", camera + jpeg_segment(0xFE, b"c" * 2000) * 200),
+    ]
+    sos = image.index(b"\xff\xda")  # the image's own header: tables and frame, no metadata
+    tables = sos + 2 + int.from_bytes(image[sos + 2 : sos + 4], "big")
+    return [(name, image[:2] + seg + image[2:], len(seg) + tables) for name, seg in cases]

@@ -6,6 +6,7 @@ import io
 
 from botocore.exceptions import ClientError
 from conftest import BUCKET
+from search_truth import assert_facets, assert_searches
 
 from chalicelib.extraction.extract import extract_metadata
 
@@ -20,10 +21,16 @@ def truth(deps) -> tuple[dict[str, dict], dict]:
             body = deps.s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
         except ClientError as error:
             assert error.response["Error"]["Code"] == "InvalidObjectState", error
-            records[obj["Key"]] = {"status": "unreadable", "size": obj["Size"], "etag": etag}
+            records[obj["Key"]] = {
+                "status": "unreadable",
+                "s3objectkey": obj["Key"],
+                "size": obj["Size"],
+                "etag": etag,
+            }
             continue
         records[obj["Key"]] = {
             **extract_metadata(io.BytesIO(body)),
+            "s3objectkey": obj["Key"],
             "size": len(body),
             "etag": etag,
         }
@@ -46,8 +53,10 @@ def truth(deps) -> tuple[dict[str, dict], dict]:
 
 def assert_catalog_matches_bucket(deps, summary: dict | None = None) -> None:
     """Records equal extraction of the bucket's objects; `summary` (default: the
-    catalog's) equals counting them."""
+    catalog's) equals counting them; searches and facets equal recomputing them."""
     records, expected = truth(deps)
+    assert_facets(deps.catalog, records)
+    assert_searches(deps.catalog, records)
     assert {key for key, entry in deps.catalog.entries() if entry.record} == set(records)
     for key, record in records.items():
         stored = deps.catalog.get(key)

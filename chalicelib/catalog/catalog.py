@@ -1,7 +1,8 @@
-"""The catalog: records and collection counters in one DynamoDB table.
+"""The catalog: records, their index items and the collection counters in one table.
 
-The record and its counter shard change in one TransactWriteItems, so the
-summary never drifts from the records. The table's layout is in `layout`.
+A record, its index items, its counter shard and its facet values change in
+one TransactWriteItems (built by `writes`), so neither the summary nor search
+ever drifts from the records. The table's layout is in `layout`.
 """
 
 from __future__ import annotations
@@ -14,23 +15,26 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.catalog import repair, writes
+from chalicelib.catalog.analysis import Analysis, timeline_entries
 from chalicelib.catalog.layout import (
-    LIST_INDEX,
+    DISTINCT_PK,
+    INDEX_VERSION,
     SIZE_INDEX,
     STATUS_DELETED,
     counter_pk,
-    counter_update,
     decode,
     encode,
     image_pk,
     public_record,
-    record_attributes,
     shard_of,
 )
-from chalicelib.catalog.records import STATUS_OK
-from chalicelib.catalog.summary import build_summary, counter_changes, merge_shards
+from chalicelib.catalog.query import Search
+from chalicelib.catalog.search import Searcher
+from chalicelib.catalog.summary import build_summary, facet_summary, merge_shards
 
 MAX_ATTEMPTS = 8
+TOP_VALUES = 10  # cameras, lenses and keywords in the summary
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Entry:
     revision: int
     sequencer: str
     record: dict[str, Any] | None
+    indexed: bool = True  # its index items and facet counters were written
     # The item as read, so that a write right after needs no second read.
     item: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
@@ -59,6 +64,8 @@ class Catalog:
         self._table = table
         self._shards = shards
         self._tombstone_ttl = tombstone_ttl
+        self._searcher = Searcher(client, table, shards)
+        self._analysis = Analysis(client, table, shards)
 
     # --- reads ----------------------------------------------------------
     def get(self, key: str) -> dict[str, Any] | None:
@@ -122,56 +129,42 @@ class Catalog:
         shards = [item for item in self.counter_shards().values() if item]
         biggest = [self._extreme(n, largest=True) for n in range(self._shards)]
         smallest = [self._extreme(n, largest=False) for n in range(self._shards)]
+        distinct = self._analysis.distinct()
+        extras: dict[str, Any] = {
+            name: {"distinct": distinct[facet], "top": self._analysis.top(facet, TOP_VALUES)}
+            for name, facet in (("cameras", "camera"), ("lenses", "lens"), ("keywords", "keyword"))
+        }
+        extras["taken_range"] = self._analysis.taken_range(self._searcher)
         return build_summary(
             merge_shards(shards),
             max((r for r in biggest if r), key=lambda r: r["size"], default=None),
             min((r for r in smallest if r), key=lambda r: r["size"], default=None),
+            extras,
         )
 
-    def list(
-        self, limit: int, after: str = "", fmt: str | None = None
+    def search_images(
+        self, search: Search, limit: int, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Up to `limit` records with keys after `after`, in key order, optionally
-        of one format; and the key to continue after (None at the end).
+        """A page of records matching `search`, in its order, and where to continue."""
+        return self._searcher.walk(search, limit, after)
 
-        One Query per shard. With a format filter or several shards a page can
-        hold fewer than `limit` records and still have a continuation.
-        """
-        found: list[dict[str, Any]] = []
-        frontier: str | None = None  # every shard is complete up to here
-        condition, filters = "list_shard = :shard", {}
-        values: dict[str, Any] = {}
-        if after:  # a key condition may not compare with an empty string
-            condition += " AND s3objectkey > :after"
-            values[":after"] = {"S": after}
-        if fmt:
-            filters = {
-                "FilterExpression": "#format = :format",
-                "ExpressionAttributeNames": {"#format": "format"},
-            }
-            values[":format"] = {"S": fmt}
-        for shard in range(self._shards):
-            response = self._client.query(
-                TableName=self._table,
-                IndexName=LIST_INDEX,
-                KeyConditionExpression=condition,
-                ExpressionAttributeValues={**values, ":shard": {"S": str(shard)}},
-                Limit=limit,
-                **filters,
-            )
-            found += [public_record(decode(item)) for item in response.get("Items", [])]
-            last = response.get("LastEvaluatedKey")
-            if last:
-                reached = last["s3objectkey"]["S"]
-                frontier = reached if frontier is None else min(frontier, reached)
-        found.sort(key=lambda record: record["s3objectkey"].encode("utf-8"))
-        if frontier is not None:
-            # Beyond the least-read shard's position, other shards may hide keys.
-            found = [r for r in found if r["s3objectkey"].encode() <= frontier.encode()]
-        page = found[:limit]
-        if len(found) > limit:
-            return page, page[-1]["s3objectkey"]
-        return page, frontier
+    def facet_values(
+        self, facet: str, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of one facet's values in value order, with their counts."""
+        values, last = self._analysis.value_page(facet, limit, after)
+        return [{k: v for k, v in entry.items() if k != "days"} for entry in values], last
+
+    def timeline(
+        self, by: str, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Images per capture year (one page), month or day (pages of months)."""
+        if by == "year":
+            counters = merge_shards([item for item in self.counter_shards().values() if item])
+            years = facet_summary(counters)["years"]
+            return [{"period": str(y["year"]), "count": y["count"]} for y in years], None
+        months, last = self._analysis.value_page("month", limit, after)
+        return timeline_entries(months, by), last
 
     # --- writes ---------------------------------------------------------
     def put(
@@ -215,51 +208,80 @@ class Catalog:
             if if_revision is not None and if_revision != revision:
                 return False
             live = current if current and current.get("status") != STATUS_DELETED else None
+            shard = self.shard_of(key)
+            facet_items = self._facet_items(writes.facet_keys(live, record, shard))
+            expires_at = int(time.time()) + self._tombstone_ttl
+            operations = writes.operations(
+                self._table, key, shard, sequencer, record, current, facet_items, expires_at
+            )
             try:
-                self._transact(key, sequencer, record, current, live)
+                self._client.transact_write_items(TransactItems=operations)
                 return True
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
-                # Someone else changed the key or the counter shard: re-read and retry.
+                # Someone changed the key, its counter shard or a facet value: re-read, retry.
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise CatalogBusyError(f"gave up writing {key!r} after {MAX_ATTEMPTS} attempts")
 
-    def _transact(
-        self,
-        key: str,
-        sequencer: str,
-        record: dict[str, Any] | None,
-        current: dict[str, Any] | None,
-        live: dict[str, Any] | None,
-    ) -> None:
-        shard = self.shard_of(key)
-        revision = int(current["revision"]) + 1 if current else 1
-        item: dict[str, Any] = {"pk": image_pk(key), "sequencer": sequencer, "revision": revision}
-        if record is None:
-            item.update(
-                s3objectkey=key,
-                status=STATUS_DELETED,
-                expires_at=int(time.time()) + self._tombstone_ttl,
-            )
-        else:
-            item.update(record_attributes(record))
-            item["list_shard"] = str(shard)
-            if record["status"] == STATUS_OK:
-                item["size_shard"] = str(shard)
-        put: dict[str, Any] = {"TableName": self._table, "Item": encode(item)}
-        if current is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "revision = :revision"
-            put["ExpressionAttributeValues"] = {":revision": {"N": str(current["revision"])}}
-        operations = [{"Put": put}]
-        increments, labels = counter_changes(live, record)
-        if increments or labels:
-            operations.append({"Update": counter_update(self._table, shard, increments, labels)})
-        self._client.transact_write_items(TransactItems=operations)
-
     # --- helpers --------------------------------------------------------
+    def rebuild_facets(self) -> tuple[int, bool]:
+        """Rewrite the facet items that differ from a recomputation over the records;
+        returns (items rewritten, whether a concurrent write made some wait)."""
+        before = self.counter_shards()
+        versions = {
+            n: int(i["version"]) if i and "version" in i else None for n, i in before.items()
+        }
+        truth = repair.facet_truth(
+            (self.shard_of(key), entry.record)
+            for key, entry in self.entries()
+            if entry.record and entry.indexed
+        )
+        groups: dict[int | None, list[tuple[str, dict[str, Any] | None]]] = {}
+        for pk, item in repair.differences(self._stored_facets(), truth):
+            groups.setdefault(repair.shard_of_item(pk), []).append((pk, item))
+        rewritten, busy = 0, False
+        for shard, changes in sorted(groups.items(), key=lambda group: group[0] is None):
+            checked = versions if shard is None else {shard: versions[shard]}
+            for operations in repair.guarded_writes(self._table, changes, checked):
+                try:
+                    self._client.transact_write_items(TransactItems=operations)
+                except ClientError as error:
+                    if error.response["Error"]["Code"] != "TransactionCanceledException":
+                        raise
+                    busy = True
+                    break
+                rewritten += len(operations) - len(checked)
+        return rewritten, busy
+
+    def _stored_facets(self) -> dict[str, dict[str, Any]]:
+        """Every facet value and presence item and the distinct counters (reconcile)."""
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            ConsistentRead=True,
+            FilterExpression="begins_with(pk, :fv) OR begins_with(pk, :fp) OR pk = :d",
+            ExpressionAttributeValues={
+                ":fv": {"S": "fv#"},
+                ":fp": {"S": "fp#"},
+                ":d": {"S": DISTINCT_PK},
+            },
+        )
+        return {item["pk"]: item for page in pages for item in map(decode, page["Items"])}
+
+    def _facet_items(self, pks: list[str]) -> dict[str, dict[str, Any]]:
+        """The facet items a write depends on, as they are now (strongly consistent)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(pks), 100):
+            keys = [{"pk": {"S": pk}} for pk in pks[start : start + 100]]
+            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(self._table, []):
+                    item = decode(raw)
+                    found[item["pk"]] = item
+                request = response.get("UnprocessedKeys") or None
+        return found
+
     def _get_item(self, key: str, consistent: bool) -> dict[str, Any] | None:
         response = self._client.get_item(
             TableName=self._table, Key={"pk": {"S": image_pk(key)}}, ConsistentRead=consistent
@@ -295,4 +317,5 @@ class Catalog:
 
 def _entry(item: dict[str, Any]) -> Entry:
     record = None if item.get("status") == STATUS_DELETED else public_record(item)
-    return Entry(int(item["revision"]), item.get("sequencer", ""), record, item)
+    indexed = item.get("iv") == INDEX_VERSION
+    return Entry(int(item["revision"]), item.get("sequencer", ""), record, indexed, item)

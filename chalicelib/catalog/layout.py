@@ -27,14 +27,31 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.catalog.compact import pack, unpack
+from chalicelib.catalog.indexes import SORT_KEYS
 from chalicelib.catalog.records import from_dynamo, normalize, to_dynamo
 
 SIZE_INDEX = "by_size"
 LIST_INDEX = "by_key"
 STATUS_DELETED = "deleted"
-INTERNAL_FIELDS = ("pk", "sequencer", "revision", "size_shard", "list_shard", "expires_at", "doc")
+IMAGE_PREFIX = "image#"
+DISTINCT_PK = "counters#distinct"  # distinct values per facet (changes only as values come and go)
+RECORD_ORDERS = {"by_taken": "taken_sk", "by_uploaded": "uploaded_sk", "by_bytes": "bytes_sk"}
+INTERNAL_FIELDS = (
+    "pk",
+    "sequencer",
+    "revision",
+    "size_shard",
+    "list_shard",
+    "expires_at",
+    "iv",
+    "doc",
+    *SORT_KEYS,
+)
 # Plain attributes besides `doc`: index keys, the by_size projection, the listing filter.
 INDEXED_FIELDS = ("s3objectkey", "size", "format", "width", "height", "status")
+# Records stored before the search indexes existed lack `iv`: their index items and
+# facet counters are written when reconcile (FORCE=1) stores them again.
+INDEX_VERSION = 1
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -51,6 +68,11 @@ def table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": "size", "AttributeType": "N"},
             {"AttributeName": "list_shard", "AttributeType": "S"},
             {"AttributeName": "s3objectkey", "AttributeType": "S"},
+            *(
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in (*SORT_KEYS, "ix", "fk", "v")
+            ),
+            {"AttributeName": "n", "AttributeType": "N"},
         ],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
         "GlobalSecondaryIndexes": [
@@ -73,7 +95,31 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             },
+            # Search: every live record in each order; the index items of each term in
+            # the key and capture-time orders; facet values by count and by value.
+            *(_index(name, "list_shard", attribute) for name, attribute in RECORD_ORDERS.items()),
+            _index("ix_key", "ix", "s3objectkey"),
+            _index("ix_taken", "ix", "taken_sk"),
+            _index("by_count", "fk", "n", everything=True),
+            _index("by_value", "fk", "v", everything=True),
         ],
+    }
+
+
+def _index(name: str, hash_key: str, range_key: str, everything: bool = False) -> dict[str, Any]:
+    # A walk needs only the key of each record it meets; facet value items are tiny.
+    projection = (
+        {"ProjectionType": "ALL"}
+        if everything
+        else {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["s3objectkey"]}
+    )
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": range_key, "KeyType": "RANGE"},
+        ],
+        "Projection": projection,
     }
 
 
@@ -83,7 +129,7 @@ def shard_of(key: str, shards: int) -> int:
 
 
 def image_pk(key: str) -> str:
-    return "image#" + key
+    return IMAGE_PREFIX + key
 
 
 def counter_pk(shard: int) -> str:
@@ -91,9 +137,9 @@ def counter_pk(shard: int) -> str:
 
 
 def counter_update(
-    table: str, shard: int, increments: dict[str, int], labels: dict[str, str]
+    table: str, pk: str, increments: dict[str, int], labels: dict[str, str]
 ) -> dict[str, Any]:
-    """The Update that adds `increments` to one counter shard and sets its `labels`."""
+    """The Update that adds `increments` to one counter item and sets its `labels`."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     adds, sets = [], []
@@ -116,7 +162,7 @@ def counter_update(
     )
     return {
         "TableName": table,
-        "Key": {"pk": {"S": counter_pk(shard)}},
+        "Key": {"pk": {"S": pk}},
         "UpdateExpression": expression,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,

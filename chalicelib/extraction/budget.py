@@ -66,6 +66,15 @@ class BudgetedReader:
         self._fp.seek(offset)
         return self.read(size)
 
+    def prefetch(self, offset: int, size: int) -> None:
+        """Tell a remote file what will be read next, so it can fetch it in one request.
+
+        Only as much as the budget still allows; files without the hint ignore it.
+        """
+        hint = getattr(self._fp, "prefetch", None)
+        if hint is not None and 0 < size <= self.remaining:
+            hint(offset, size)
+
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         return self._fp.seek(offset, whence)
 
@@ -114,6 +123,9 @@ class Window:
     def read_at(self, offset: int, size: int) -> bytes:
         self._pos = offset
         return self.read(size)
+
+    def prefetch(self, offset: int, size: int) -> None:
+        self._reader.prefetch(self._offset + offset, min(size, max(self.size - offset, 0)))
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]

@@ -34,18 +34,30 @@ def taken_at(
     """(ISO 8601 capture time, the tag it came from), or (None, None).
 
     EXIF DateTimeOriginal, DateTimeDigitized, then DateTime, each with its own
-    sub-second and UTC offset tags; files without any fall back to XMP and IPTC.
+    sub-second and UTC offset tags; files without any fall back to XMP and IPTC,
+    where a date alone is completed by another source's time for the same day.
     """
     for date, subsec, offset, name in _EXIF_DATES:
         value = _exif_datetime(exif.get(date), exif.get(subsec), exif.get(offset))
         if value:
             return value, name
-    for key, name in _XMP_DATES:
-        value = xmp.get(key)
-        if isinstance(value, str) and _ISO_DATE.match(value):
-            return value, name
+    found = [
+        (value, name)
+        for key, name in _XMP_DATES
+        if isinstance(value := xmp.get(key), str) and _ISO_DATE.match(value)
+    ]
     value = _iptc_datetime(iptc.get("DateCreated"), iptc.get("TimeCreated"))
-    return (value, "IPTC:DateCreated") if value else (None, None)
+    if value:
+        found.append((value, "IPTC:DateCreated"))
+    if not found:
+        return None, None
+    # The first source decides the moment; a later one that agrees with it and says more
+    # (a time and offset for the same day) makes it more precise.
+    chosen, source = found[0]
+    for value, name in found[1:]:
+        if len(value) > len(chosen) and value.startswith(chosen):
+            chosen, source = value, name
+    return chosen, source
 
 
 def _exif_datetime(value: Any, subsec: Any, offset: Any) -> str | None:

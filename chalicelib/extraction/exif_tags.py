@@ -51,6 +51,10 @@ MAIN_TAGS: dict[int, str] = {
     0x0212: "YCbCrSubSampling",
     0x0213: "YCbCrPositioning",
     0x0214: "ReferenceBlackWhite",
+    # Interoperability tags, which Canon also writes in IFD0 (ExifTool names them there too).
+    0x1000: "RelatedImageFileFormat",
+    0x1001: "RelatedImageWidth",
+    0x1002: "RelatedImageHeight",
     0x4746: "Rating",
     0x4749: "RatingPercent",
     0x8298: "Copyright",

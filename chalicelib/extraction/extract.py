@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from PIL import UnidentifiedImageError
-
 from chalicelib.extraction.budget import BudgetedReader
 from chalicelib.extraction.fields import (
     FIELDS,
@@ -25,22 +23,28 @@ from chalicelib.extraction.fields import (
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.formats.bmp import read_bmp
 from chalicelib.extraction.formats.cr3 import read_cr3
+from chalicelib.extraction.formats.gif import read_gif
 from chalicelib.extraction.formats.heif import read_heif
 from chalicelib.extraction.formats.ico import read_ico
+from chalicelib.extraction.formats.jp2 import read_jp2
 from chalicelib.extraction.formats.jpeg import read_jpeg
-from chalicelib.extraction.formats.pillow import PILLOW_MIMES, read_with_pillow
 from chalicelib.extraction.formats.png import read_png
 from chalicelib.extraction.formats.raw import RAW_MIMES, read_raf, read_tiff_or_raw
 from chalicelib.extraction.formats.webp import read_webp
 from chalicelib.extraction.metadata import read_metadata
 from chalicelib.extraction.sniff import sniff_mime
 
-# Formats whose Pillow plugin reads the whole file, decodes on open or is slow
-# (JPEG), or that Pillow cannot read at all: our own header readers.
+# One header reader per container family, by the MIME type the first bytes suggest.
+# All are ours: Pillow's plugins read whole files, decode on open, build an object
+# per strip or chunk, or refuse valid files (see each reader's docstring).
 OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/jpeg": read_jpeg,
     "image/png": read_png,
     "image/bmp": read_bmp,
+    "image/gif": read_gif,
+    "image/jp2": read_jp2,
+    "image/jpx": read_jp2,
+    "image/x-j2c": read_jp2,
     "image/tiff": read_tiff_or_raw,  # and the TIFF-based camera raws
     "image/x-canon-cr2": read_tiff_or_raw,
     "image/x-olympus-orf": read_tiff_or_raw,
@@ -54,7 +58,7 @@ OWN_READERS: dict[str, Callable[[BudgetedReader], ImageFacts]] = {
     "image/avif": read_heif,
     "image/heif-sequence": read_heif,
 }
-SUPPORTED_MIMES = PILLOW_MIMES | set(OWN_READERS) | set(RAW_MIMES.values())
+SUPPORTED_MIMES = set(OWN_READERS) | set(RAW_MIMES.values())
 
 _SNIFF_BYTES = 64
 _MAX_ERROR_CHARS = 300
@@ -76,15 +80,13 @@ def extract_metadata(fp: BinaryIO) -> dict[str, Any]:
         return _failure("unsupported", "the file is empty", None)
     sniffed = sniff_mime(head)
     reader = BudgetedReader(fp)
+    read = OWN_READERS.get(sniffed)
+    if read is None:
+        return _failure("unsupported", "not an image format this service reads", sniffed)
     try:
-        own = OWN_READERS.get(sniffed)
-        facts = own(reader) if own else read_with_pillow(reader)
+        facts = read(reader)
         if facts.width <= 0 or facts.height <= 0:
             raise ValueError(f"invalid dimensions {facts.width}x{facts.height}")
-    except UnidentifiedImageError:
-        if sniffed in SUPPORTED_MIMES:
-            return _failure("corrupt", f"the {sniffed} header cannot be parsed", sniffed)
-        return _failure("unsupported", "not an image format this service reads", sniffed)
     except Exception as error:  # noqa: BLE001 - any parser failure means a bad file
         return _failure("corrupt", _describe_error(error), sniffed)
     return _ok(facts, reader)

@@ -63,10 +63,7 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
             found.xmp = xmp.properties
             for message in xmp.warnings:
                 found.warn(message)
-    iim = facts.iptc or blocks.get("iptc")
-    photoshop = facts.photoshop or blocks.get("photoshop")
-    if not iim and photoshop:
-        iim = _guarded(found, "Photoshop resources", lambda: iptc_from_photoshop(photoshop))
+    iim = _iim(found, facts, blocks)
     if iim:
         iptc = _guarded(found, "IPTC", lambda: parse_iim(iim))
         if iptc is not None:
@@ -77,6 +74,26 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
     if icc and len(icc) <= MAX_ICC_BYTES:
         found.icc_profile = _guarded(found, "ICC profile", lambda: profile_description(icc))
     return found
+
+
+def _iim(found: Metadata, facts: ImageFacts, blocks: dict[str, bytes]) -> bytes | None:
+    """IPTC IIM in ExifTool's order of precedence: the container's own block (a JPEG's
+    APP13 Photoshop resources, a PNG raw profile) before the copy in an EXIF IFD0 (tags
+    33723 and 34377), which editors leave stale or garbled."""
+    sources = (
+        ("iptc", facts.iptc),
+        ("photoshop", facts.photoshop),
+        ("iptc", blocks.get("iptc")),
+        ("photoshop", blocks.get("photoshop")),
+    )
+    for kind, data in sources:
+        if data and kind == "iptc":
+            return data
+        if data:
+            iim = _guarded(found, "Photoshop resources", lambda d=data: iptc_from_photoshop(d))
+            if iim:
+                return iim
+    return None
 
 
 def _exif(facts: ImageFacts, reader: BudgetedReader) -> ExifData:

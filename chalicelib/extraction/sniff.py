@@ -16,8 +16,7 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"MM\x00*", "image/tiff"),
     (b"II+\x00", "image/tiff"),
     (b"MM\x00+", "image/tiff"),
-    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"),
-    (b"\xff\x4f\xff\x51", "image/jp2"),
+    (b"\xff\x4f\xff\x51", "image/x-j2c"),  # a JPEG 2000 codestream
     (b"%PDF-", "application/pdf"),
     (b"PK\x03\x04", "application/zip"),
     (b"\x1f\x8b", "application/gzip"),
@@ -49,6 +48,8 @@ def sniff_mime(head: bytes) -> str | None:
     raw = _sniff_raw(head)
     if raw:
         return raw
+    if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n"):  # JPEG 2000: the brand says which
+        return {b"jpx ": "image/jpx", b"jpm ": "image/jpm"}.get(head[20:24], "image/jp2")
     for signature, mime in _SIGNATURES:
         if head.startswith(signature):
             return mime

@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from chalicelib.extraction.bounded import MAX_LIST_ITEMS, SizedDict, clean_text
+from chalicelib.extraction.xmp_packet import as_utf8, salvage, without_trailer
 
 MAX_XMP_BYTES = 2 * 1024 * 1024  # a packet larger than this is ignored
 MAX_PROPERTIES = 200
@@ -61,15 +62,23 @@ def parse_xmp(packet: bytes) -> XmpData:
     if len(packet) > MAX_XMP_BYTES:
         return XmpData({}, [f"XMP packet of {len(packet)} bytes ignored (too large)"])
     # Writers pad packets with NULs or whitespace; XML allows neither outside the root.
-    packet = packet.strip(b"\x00 \t\r\n")
+    packet = as_utf8(packet).strip(b"\x00 \t\r\n")
     start = packet.find(b"<")
     if start < 0:
         raise ValueError("no XML in the XMP packet")
-    packet = packet[start:]
+    packet = without_trailer(packet[start:])
     prefixes = {
         uri.decode("utf-8", "replace"): prefix.decode() for prefix, uri in _XMLNS.findall(packet)
     }
-    root = _parse(packet)
+    warnings = []
+    try:
+        root = _parse(packet)
+    except ElementTree.ParseError:
+        repaired = salvage(packet)
+        if repaired is None:
+            raise
+        root = _parse(repaired)
+        warnings.append("XMP packet is cut short: read up to its last complete description")
     properties = SizedDict(MAX_PROPERTIES_BYTES, MAX_PROPERTIES)
     rdf = root if root.tag == f"{{{RDF}}}RDF" else root.find(f"{{{RDF}}}RDF")
     for description in rdf.iterfind(f"{{{RDF}}}Description") if rdf is not None else ():
@@ -81,7 +90,6 @@ def parse_xmp(packet: bytes) -> XmpData:
             key = _qualified(element.tag, prefixes)
             if key:
                 properties.add(key, _value(element))
-    warnings = []
     if properties.dropped:
         warnings.append(f"{properties.dropped} XMP properties dropped (size limit)")
     return XmpData(properties.items, warnings)

@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.catalog.records import from_dynamo, to_dynamo
-from chalicelib.catalog.summary import build_summary, contribution, counter_changes, merge_shards
+from chalicelib.catalog.summary import (
+    build_summary,
+    contribution,
+    counter_changes,
+    facet_contribution,
+    facet_summary,
+    merge_shards,
+)
 
 
 def record(fmt: str | None, size: int, status: str = "ok", **extra) -> dict:
@@ -37,11 +44,13 @@ def test_counter_changes_moves_between_formats_and_statuses() -> None:
         "count_PNG": -1,
         "bytes_PNG": -100,
         "status_unsupported": 1,
+        "sz_0": -1,  # the size bucket of an ok image (below 10 kB)
     }
     assert counter_changes(record("GIF", 5), None)[0] == {
         "status_ok": -1,
         "count_GIF": -1,
         "bytes_GIF": -5,
+        "sz_0": -1,
     }
 
 
@@ -65,7 +74,7 @@ def test_applying_random_changes_equals_recomputation() -> None:
         state[key] = new
     expected: dict[str, int] = {}
     for rec in state.values():
-        for name, value in contribution(rec).items():
+        for name, value in {**contribution(rec), **facet_contribution(rec)}.items():
             expected[name] = expected.get(name, 0) + value
     assert {k: v for k, v in counters.items() if v} == expected
 
@@ -117,7 +126,7 @@ def test_build_summary_sorts_types_by_count_and_skips_empty_formats() -> None:
         "mode": "RGB",
     }
     summary = build_summary(counters, biggest, None)
-    assert summary == {
+    assert {k: v for k, v in summary.items() if k not in facet_summary(counters)} == {
         "total_images": 4,
         "total_bytes": 80,
         "biggest": {

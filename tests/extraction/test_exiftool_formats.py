@@ -19,7 +19,7 @@ from images import jpeg_with_dnl, tiny_lossless_webp
 from raw_files import RAW
 from test_bmp import VARIANTS as BMP_VARIANTS
 from test_exiftool_diff import EXIF_GROUPS, _exiftool_value, _same
-from test_heif import _avif_sequence, _heif_sequence
+from test_heif import _avif_sequence, _grid_heic, _heif_sequence
 from test_tiff import VARIANTS as TIFF_VARIANTS
 
 from chalicelib.extraction.extract import extract_metadata
@@ -42,6 +42,7 @@ def _corpus() -> dict[str, bytes]:
     files["lossless-28-bytes.webp"] = tiny_lossless_webp(3, 2)
     files["sequence.avif"] = _avif_sequence()
     files["sequence-only.heif"] = _heif_sequence()
+    files["grid.heic"] = _grid_heic()
     files.update({f"raw.{kind.lower()}": make() for kind, (make, _, _) in RAW.items()})
     return files
 
@@ -128,3 +129,9 @@ def test_raws_agree_with_exiftool(compared, kind):
         keys = [f"{group}:{tag}" for group in EXIF_GROUPS if f"{group}:{tag}" in theirs]
         assert keys, f"{kind}: {tag} is not in ExifTool's output"
         assert _same(_exiftool_value(tag, value), theirs[keys[0]]), (tag, value)
+
+
+def test_a_grid_images_profile_agrees_with_exiftool(compared):
+    ours, theirs = compared["grid.heic"]
+    assert ours["icc_profile"] == theirs["ICC_Profile:ProfileDescription"]
+    assert theirs["Composite:ImageSize"] == f"{ours['width']} {ours['height']}"

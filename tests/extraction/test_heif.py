@@ -140,3 +140,54 @@ def test_a_truncated_mini_box_is_corrupt():
     truncated = data[: at - 4] + struct.pack(">L4s", 10, b"mini") + data[at + 4 : at + 6]
 
     assert extract(truncated)["status"] == "corrupt"
+
+
+def _grid_heic() -> bytes:
+    """A grid primary image (like an iPhone's) whose colour profile, bit depth and alpha
+    plane are its tiles' properties, not the grid's."""
+    from hostile_builders import box, full_box, heif
+
+    def infe(item: int, kind: bytes, hidden: bool = False) -> bytes:
+        return full_box(b"infe", struct.pack(">HH", item, 0) + kind + b"\x00", 2, int(hidden))
+
+    alpha_urn = b"urn:mpeg:hevc:2015:auxid:1\x00"
+    ipco = box(
+        b"ipco",
+        full_box(b"ispe", struct.pack(">LL", 128, 64))  # 1: the grid's size
+        + full_box(b"ispe", struct.pack(">LL", 64, 64))  # 2: a tile's size
+        + box(b"colr", b"prof" + srgb_icc())  # 3
+        + full_box(b"pixi", bytes([3, 10, 10, 10]))  # 4: three 10-bit channels
+        + full_box(b"auxC", alpha_urn),  # 5
+    )
+    ipma_entries = [(1, [1]), (2, [2, 3, 4]), (3, [2, 3, 4]), (4, [2, 5])]
+    ipma = full_box(
+        b"ipma",
+        struct.pack(">L", len(ipma_entries))
+        + b"".join(
+            struct.pack(">HB", item, len(props)) + bytes(0x80 | p for p in props)
+            for item, props in ipma_entries
+        ),
+    )
+    iref = full_box(
+        b"iref",
+        box(b"dimg", struct.pack(">HHHH", 1, 2, 2, 3)) + box(b"auxl", struct.pack(">HHH", 4, 1, 2)),
+    )
+    iinf = full_box(
+        b"iinf",
+        struct.pack(">H", 4)
+        + infe(1, b"grid")
+        + infe(2, b"hvc1", True)
+        + infe(3, b"hvc1", True)
+        + infe(4, b"hvc1", True),
+    )
+    pitm = full_box(b"pitm", struct.pack(">H", 1))
+    return heif([pitm, iinf, iref, box(b"iprp", ipco + ipma)])
+
+
+def test_a_grid_image_takes_profile_depth_and_alpha_from_its_tiles():
+    result = extract(_grid_heic())
+
+    assert (result["status"], result["format"], result["mime_type"]) == ("ok", "HEIF", "image/heic")
+    assert (result["width"], result["height"], result["frames"]) == (128, 64, 1)
+    assert result["icc_profile"] == "sRGB built-in"
+    assert (result["mode"], result["has_alpha"], result["bit_depth"]) == ("RGBA", True, 10)

@@ -15,7 +15,8 @@ from hostile_objects import (
     png_with_compressed_xmp,
     png_with_iccp,
 )
-from images import image_bytes, png_with_alpha
+from images import iim, image_bytes, png_with_alpha
+from PIL import Image
 
 from chalicelib.extraction.extract import extract_metadata
 from chalicelib.extraction.formats.png import MAX_CHUNKS
@@ -123,3 +124,34 @@ def test_a_compressed_xmp_text_chunk_is_read():
     result = extract(png_with_chunks_before_idat([ztxt]))
 
     assert result["xmp"] == {"title": "Big XMP"}
+
+
+def _raw_profile_png(kind: str, block: bytes, trailer: str = "") -> bytes:
+    """ImageMagick's "Raw profile type <kind>": "\\n<kind>\\n<length>\\n<hex lines>\\n"."""
+    text = block.hex()
+    lines = "\n".join(text[i : i + 72] for i in range(0, len(text), 72))
+    payload = f"\n{kind}\n{len(block):8d}\n{lines}\n{trailer}".encode("latin-1")
+    chunk = png_chunk(
+        b"zTXt", f"Raw profile type {kind}".encode() + b"\x00\x00" + zlib.compress(payload)
+    )
+    return png_with_chunks_before_idat([chunk])
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    ["", "00ff", "\x00", "written by some tool", "f"],
+    ids=["exact", "extra-hex", "nul", "text", "odd-digit"],
+)
+def test_raw_profiles_are_read_to_their_declared_length(trailer):
+    """Bytes after the declared length (extra hex, NULs, text) used to drop the profile."""
+    exif = Image.Exif()
+    exif[0x010F] = "Magick"
+    iptc = iim([(2, 80, b"Raw Byline"), (2, 120, b"Raw caption")])
+
+    exif_result = extract(_raw_profile_png("exif", exif.tobytes(), trailer))
+    iptc_result = extract(_raw_profile_png("iptc", iptc, trailer))
+    xmp_result = extract(_raw_profile_png("xmp", big_xmp(100), trailer))
+
+    assert exif_result["camera"]["make"] == "Magick"
+    assert iptc_result["iptc"] == {"byline": ["Raw Byline"], "caption": "Raw caption"}
+    assert xmp_result["xmp"] == {"title": "Big XMP"}

@@ -15,12 +15,7 @@ from conftest import BUCKET, Uploader, s3_event
 from images import animated_gif, image_bytes, jpeg_with_exif, png_with_alpha
 
 import app as app_module
-
-
-@pytest.fixture
-def client(deps) -> Client:
-    with Client(app_module.app) as test_client:
-        yield test_client
+from chalicelib.catalog.summary import BYTE_EDGES
 
 
 def get(client: Client, path: str, key: str | None = None, **headers):
@@ -514,6 +509,23 @@ def test_summary_of_an_empty_collection(client) -> None:
         "unsupported": 0,
         "corrupt": 0,
         "unreadable": 0,
+        "orientations": {"landscape": 0, "portrait": 0, "square": 0},
+        "with_gps": 0,
+        "with_animation": 0,
+        "with_alpha": 0,
+        "resolution": [
+            {"min_megapixels": low, "max_megapixels": high, "count": 0}
+            for low, high in ((0, 1), (1, 4), (4, 12), (12, 24), (24, 50), (50, None))
+        ],
+        "size": [
+            {"min_bytes": low, "max_bytes": high, "count": 0}
+            for low, high in zip((0, *BYTE_EDGES), (*BYTE_EDGES, None), strict=True)
+        ],
+        "years": [],
+        "cameras": {"distinct": 0, "top": []},
+        "lenses": {"distinct": 0, "top": []},
+        "keywords": {"distinct": 0, "top": []},
+        "taken_range": None,
     }
 
 

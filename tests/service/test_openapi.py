@@ -49,6 +49,12 @@ def _query_parameters_read_by_views() -> dict[str, set[str]]:
                 callee = node.func.id
                 if callee == "_param" and isinstance(node.args[0], ast.Constant):
                     found.add(node.args[0].value)
+                elif callee == "_params":  # a tuple of names, or a constant naming one
+                    argument = node.args[0]
+                    if isinstance(argument, ast.Name):
+                        found |= set(getattr(app_module, argument.id))
+                    else:
+                        found |= {element.value for element in argument.elts}
                 elif callee in functions and callee not in seen:
                     found |= reads(callee, seen | {callee})
         return found
@@ -138,6 +144,9 @@ def test_fuzzing_the_running_api_finds_no_server_error_or_schema_violation(stack
             "examples,coverage,fuzzing",
             "--max-time",
             str(FUZZ_SECONDS),
+            # A loaded CI machine may answer slowly; slow is not "stopped responding".
+            "--request-timeout",
+            "30",
             "--seed",
             "1",
         ],

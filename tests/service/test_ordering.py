@@ -23,7 +23,7 @@ from chalice.test import Client
 from conftest import BUCKET, TABLE, s3_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from images import animated_gif, image_bytes, png_with_alpha
+from images import animated_gif, camera_jpeg, image_bytes, png_with_alpha
 from moto import mock_aws
 from truth import assert_catalog_matches_bucket
 
@@ -40,6 +40,10 @@ CONTENTS = [
     image_bytes("JPEG", (64, 64)),
     image_bytes("JPEG", (64, 64)),  # same bytes again: same ETag, a new version all the same
     animated_gif(),
+    camera_jpeg(
+        (30, 20), "Canon", "Canon EOS R5", "RF 50", "2024:05:01 10:00:00", (48.85, 2.35), ("Beach",)
+    ),
+    camera_jpeg((20, 30), "NIKON", "Z 6", None, "2023:12:24 20:00:00", None, ("beach", "Family")),
     b"plain text, unsupported",
     image_bytes("JPEG")[:90],  # corrupt
 ]

@@ -12,14 +12,7 @@ from chalice.test import Client
 from conftest import BUCKET
 from images import png_with_alpha
 
-import app as app_module
 from chalicelib.uploads import sanitize_filename
-
-
-@pytest.fixture
-def client(deps) -> Client:
-    with Client(app_module.app) as test_client:
-        yield test_client
 
 
 def post(client: Client, body) -> tuple[int, dict]:

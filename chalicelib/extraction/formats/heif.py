@@ -116,10 +116,13 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
     if meta.primary is None or meta.primary not in meta.items:
         raise ValueError("no primary image item")
     primary = meta.items[meta.primary]
-    props = [
-        meta.properties[i - 1]
-        for i in meta.associations.get(meta.primary, [])
-        if 0 < i <= len(meta.properties)
+    # A grid (or overlay) image is made of tiles: what the grid item does not say about
+    # colour (its profile, channels, bit depth) its tiles do (an iPhone's "Display P3").
+    tiles = [
+        tile
+        for kind, source, targets in meta.references
+        if kind == b"dimg" and source == meta.primary
+        for tile in targets
     ]
     width = height = None
     clap = None
@@ -127,7 +130,7 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
     bits = None
     icc = None
     transforms: list[tuple[bytes, int]] = []
-    for kind, payload in props:
+    for kind, payload in _properties(meta, meta.primary):
         if kind == b"ispe" and len(payload) >= 12:
             width, height = struct.unpack_from(">LL", payload, 4)
         elif kind == b"clap" and len(payload) >= 16:
@@ -139,15 +142,24 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
             icc = payload[4:]
         elif kind in (b"irot", b"imir") and payload:
             transforms.append((kind, payload[0]))
+    if tiles and (icc is None or bits is None):
+        for kind, payload in _properties(meta, tiles[0]):
+            if kind == b"colr" and payload[:4] in (b"prof", b"rICC") and icc is None:
+                icc = payload[4:]
+            elif kind == b"pixi" and len(payload) > 5 and payload[5] and bits is None:
+                channels, bits = payload[4], payload[5]
     if not width or not height:
         raise ValueError("the primary image has no size (ispe)")
     if clap:
         width, height = _clean_aperture(clap, width, height)
+    planes = {meta.primary, *tiles}
     alpha = any(
-        kind == b"auxl" and meta.primary in targets and _is_alpha(meta, source)
+        kind == b"auxl" and planes & set(targets) and _is_alpha(meta, source)
         for kind, source, targets in meta.references
     )
-    is_avif = primary.type == b"av01" or (primary.type not in HEVC and b"avif" in brands)
+    tile = meta.items.get(tiles[0]) if tiles else None
+    codec = tile.type if tile is not None else primary.type
+    is_avif = codec == b"av01" or (codec not in HEVC and b"avif" in brands)
     mode = ("L" if channels == 1 else "RGB") + ("A" if alpha else "")
     facts = ImageFacts(
         format="AVIF" if is_avif else "HEIF",
@@ -207,6 +219,14 @@ def _top_level(fp: BudgetedReader) -> TopLevel:
         if pos >= size:
             break
     return top
+
+
+def _properties(meta: Meta, item: int) -> list[tuple[bytes, bytes]]:
+    return [
+        meta.properties[i - 1]
+        for i in meta.associations.get(item, [])
+        if 0 < i <= len(meta.properties)
+    ]
 
 
 def _clean_aperture(payload: bytes, width: int, height: int) -> tuple[int, int]:

@@ -26,6 +26,7 @@ XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
 PHOTOSHOP_ID = b"Photoshop 3.0\x00"
 DNL_WINDOW = 64 * 1024
+MAX_RUN_BYTES = 4 * 1024 * 1024  # what a run of segments may announce for prefetching
 # The marker that ends a scan: 0xFF (fill bytes allowed) then neither a stuffed
 # zero nor a restart marker.
 _SCAN_END = re.compile(rb"\xff+([^\x00\xd0-\xd7\xff])")
@@ -51,6 +52,8 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
             continue
         length = fp.read(2)
         size = struct.unpack(">H", length)[0] - 2 if len(length) == 2 else -1
+        if marker == 0xE2 and size > 14:
+            _prefetch_icc_run(fp, size)
         payload = fp.read(size) if size >= 0 else b""
         if size < 0 or len(payload) < size:
             raise ValueError("truncated JPEG segment")
@@ -72,6 +75,11 @@ def read_jpeg(fp: BudgetedReader) -> ImageFacts:
             mpf = payload[4:]
         elif marker == 0xED and payload.startswith(PHOTOSHOP_ID):
             photoshop.append(payload[len(PHOTOSHOP_ID) :])
+            if len(photoshop) == 1:  # a resource running on into the next segments
+                overflow = _resource_overflow(photoshop[0])
+                if overflow:
+                    segments = overflow // (0xFFFF - 2 - len(PHOTOSHOP_ID)) + 1
+                    fp.prefetch(fp.tell(), overflow + segments * (4 + len(PHOTOSHOP_ID)))
     else:
         raise ValueError("too many JPEG segments")
     if frame is None:
@@ -121,6 +129,33 @@ def _dnl_height(fp: BudgetedReader, pos: int) -> int:
             break
         pos += len(data) - 8  # overlap: a marker may straddle two windows
     raise ValueError("the frame header gives no height and no DNL marker follows the scan")
+
+
+def _prefetch_icc_run(fp: BudgetedReader, size: int) -> None:
+    """Before the first of n ICC chunks is read: ask for all n at once (one request)."""
+    here = fp.tell()
+    head = fp.read_at(here, 14)
+    fp.seek(here)
+    if head.startswith(ICC_ID) and len(head) == 14 and head[12] == 1 and head[13] > 1:
+        fp.prefetch(here, size + (head[13] - 1) * (size + 4))
+
+
+def _resource_overflow(resources: bytes) -> int:
+    """Bytes by which the Photoshop image resources of a first APP13 segment run on into
+    the next segments (a large thumbnail is split over several), 0 when they fit."""
+    pos = 0
+    for _ in range(256):
+        if pos + 12 > len(resources) or resources[pos : pos + 4] != b"8BIM":
+            return 0
+        name = resources[pos + 6]
+        pos += 6 + ((name + 2) & ~1)  # Pascal string, padded to even length
+        if pos + 4 > len(resources):
+            return 0
+        size = struct.unpack_from(">L", resources, pos)[0]
+        pos += 4 + size + (size & 1)
+        if pos > len(resources):
+            return min(pos - len(resources), MAX_RUN_BYTES)
+    return 0
 
 
 def _jfif_dpi(jfif: bytes | None) -> tuple[float, float] | None:
