@@ -53,7 +53,8 @@ def _original(owner: Any, name: str) -> Callable[..., Any]:
 
 # --- transactions: roll back only what was touched --------------------------
 class _CopyShim:
-    """moto's module-level `copy`, except for the whole-table copy in a transaction."""
+    """moto's module-level `copy`, except for two copies nothing reads: the whole
+    table a transaction copies, and the item `update_item` copies for a stream."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
@@ -62,6 +63,8 @@ class _CopyShim:
     def deepcopy(value: Any, memo: Any = None) -> Any:
         if isinstance(value, Table) and getattr(_local, "in_transaction", False):
             return value  # the wrapper below snapshots the touched items instead
+        if isinstance(value, Item) and getattr(_local, "streamless_update", False):
+            return value  # only a table with a stream reads the copy (stream_shard.add)
         return copy.deepcopy(value, memo)
 
 
@@ -109,7 +112,13 @@ def _put_back(table: Table, hash_key: DynamoType, range_key: Any, item: Item | N
 def _locked(original: Callable[..., Any], resync: bool = False) -> Callable[..., Any]:
     def write(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
         with _lock:
-            result = original(self, table_name, *args, **kwargs)
+            if resync:  # update_item: its copy of the old item only feeds a stream
+                table = self.tables.get(table_name)
+                _local.streamless_update = table is not None and table.stream_shard is None
+            try:
+                result = original(self, table_name, *args, **kwargs)
+            finally:
+                _local.streamless_update = False
             if resync and isinstance(result, Item):  # update_item changes items in place
                 _resync(self.get_table(table_name), result.hash_key, result.range_key)
             return result

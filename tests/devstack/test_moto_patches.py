@@ -7,6 +7,7 @@ raise, so the constant-cost paths are checked structurally, not by timing.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
 
@@ -374,3 +375,30 @@ def test_requests_find_their_service_once_per_host(aws, monkeypatch) -> None:
         assert calls == ["s3.amazonaws.com"]
     finally:
         moto_patches.uninstall()
+
+
+def test_a_transactions_update_copies_no_item(client, monkeypatch) -> None:
+    """update_item copies the old item for a stream; no table here has one."""
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "counters#0"}, "n": {"N": "1"}})
+    update = {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": "counters#0"}},
+        "UpdateExpression": "ADD n :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+
+    copies = []
+
+    def counted(self, memo):
+        copies.append(self)
+        clone = Item.__new__(type(self))
+        clone.__dict__ = copy.deepcopy(self.__dict__, memo)
+        return clone
+
+    monkeypatch.setattr(Item, "__deepcopy__", counted, raising=False)
+    for _ in range(2):
+        client.transact_write_items(TransactItems=[{"Update": update}])
+    monkeypatch.undo()
+    assert len(copies) == 2  # the rollback snapshot of each transaction, nothing else
+    item = client.get_item(TableName=TABLE, Key={"pk": {"S": "counters#0"}})["Item"]
+    assert item["n"] == {"N": "3"}
