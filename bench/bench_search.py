@@ -164,6 +164,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="search and facets: indexes vs scan")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 20000])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--only", nargs="+", help="run only these requests (names as printed)")
     parser.add_argument("--scan-repeat", type=int, default=3, help="runs of the scan baseline")
     parser.add_argument("--endpoint", required=True, help="a DynamoDB-compatible server")
     args = parser.parse_args()
@@ -187,6 +188,7 @@ def main() -> int:
                 name: "/images?" + urlencode({**p, "limit": PAGE}) for name, p in REQUESTS.items()
             }
             paths |= {"summary": "/summary", "summary/cameras": "/summary/cameras"}
+            paths = {k: v for k, v in paths.items() if not args.only or k in args.only}
             for name, path in paths.items():
 
                 def request(path=path):
