@@ -164,6 +164,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="search and facets: indexes vs scan")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 20000])
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--only", nargs="+", help="run only these requests (names as printed)")
+    parser.add_argument("--scan-repeat", type=int, default=3, help="runs of the scan baseline")
     parser.add_argument("--endpoint", required=True, help="a DynamoDB-compatible server")
     args = parser.parse_args()
     os.environ["AWS_ENDPOINT_URL"] = args.endpoint
@@ -186,6 +188,7 @@ def main() -> int:
                 name: "/images?" + urlencode({**p, "limit": PAGE}) for name, p in REQUESTS.items()
             }
             paths |= {"summary": "/summary", "summary/cameras": "/summary/cameras"}
+            paths = {k: v for k, v in paths.items() if not args.only or k in args.only}
             for name, path in paths.items():
 
                 def request(path=path):
@@ -199,11 +202,14 @@ def main() -> int:
                 if name in REQUESTS:
                     counting.items = 0
                     baseline = partial(scan_page, counting, table, REQUESTS[name])
-                    scan = timed(baseline, 3)
-                    scan_items = counting.items // 3
+                    scan = timed(baseline, args.scan_repeat)
+                    scan_items = counting.items // args.scan_repeat
                 results.setdefault(name, []).append((ours, ours_items, scan, scan_items))
         raw.delete_table(TableName=table)
-    print(f"\nMedian of {args.repeat} requests (scan: of 3); items = items DynamoDB returned")
+    print(
+        f"\nMedian of {args.repeat} requests (scan: of {args.scan_repeat}); "
+        "items = items DynamoDB returned"
+    )
     header = " | ".join(f"{n:,d}: ms / items" for n in args.sizes)
     largest = f"scan at {args.sizes[-1]:,d}: ms / items"
     print(f"{'request':<26} | {header} | largest vs smallest | {largest}")

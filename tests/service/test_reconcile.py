@@ -7,10 +7,11 @@ import json
 import pytest
 from chalice.test import Client
 from conftest import BUCKET, TABLE, Uploader
-from images import animated_gif, image_bytes, jpeg_with_exif, png_with_alpha
+from images import animated_gif, camera_jpeg, image_bytes, jpeg_with_exif, png_with_alpha
 from truth import assert_catalog_matches_bucket
 
 import app as app_module
+from chalicelib.catalog.summary import FACET_PREFIXES
 from chalicelib.reconcile import reconcile
 
 FILES = {
@@ -161,3 +162,30 @@ def test_reconcile_lambda_function(deps) -> None:
     assert result.payload["refreshed"] == len(FILES)
     assert json.dumps(result.payload)  # JSON-serialisable for `chalice invoke`
     assert_catalog_matches_bucket(deps)
+
+
+def test_force_gives_records_stored_before_search_their_index_items_and_facets(
+    deps, uploader: Uploader
+) -> None:
+    """What the previous version stored: records without `iv`, sort keys, index items or
+    facet items (counters only by format and status). FORCE=1 adds them, counted once."""
+    uploader.upload("uploads/a.jpg", camera_jpeg(make="Canon", model="EOS R5", keywords=("x",)))
+    uploader.upload("uploads/b.png", png_with_alpha())
+    client = _raw(deps)
+    for raw in client.scan(TableName=TABLE)["Items"]:
+        pk = raw["pk"]["S"]
+        if pk.startswith(("ix#", "fv#", "fp#", "counters#distinct")):
+            client.delete_item(TableName=TABLE, Key={"pk": raw["pk"]})
+        elif pk.startswith("image#"):
+            for name in ("iv", "taken_sk", "uploaded_sk", "bytes_sk"):
+                raw.pop(name, None)
+            client.put_item(TableName=TABLE, Item=raw)
+        elif pk.startswith("counters#"):
+            old = {k: v for k, v in raw.items() if not k.startswith(FACET_PREFIXES)}
+            client.put_item(TableName=TABLE, Item=old)
+    assert deps.catalog.summary()["cameras"]["distinct"] == 0
+
+    report = reconcile(deps, force=True)
+
+    assert report.complete and report.refreshed == 2
+    assert_catalog_matches_bucket(deps)  # records, summary, searches and facets
