@@ -81,13 +81,13 @@ $(BIN)/python:
 	  fi; }
 
 $(STACK_STAMP): requirements.txt requirements-local.txt | $(BIN)/python
-	@echo "make: installing the runtime, Chalice and moto into $(VENV)/ (requirements-local.txt, about 30 s)"
+	@echo "make: installing the runtime, Chalice and moto into $(VENV)/ (requirements-local.txt, about 25 s)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
 	@rm -f $(VENV)/.stack-*
 	@touch $@
 
 $(DEV_STAMP): $(STACK_STAMP) requirements-dev.txt
-	@echo "make: installing the test and lint tools into $(VENV)/ (requirements-dev.txt, about a minute)"
+	@echo "make: installing the test and lint tools into $(VENV)/ (requirements-dev.txt, about 40 s)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.dev-*
 	@touch $@
