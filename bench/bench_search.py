@@ -24,33 +24,24 @@ import statistics
 import sys
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.update(
-    IMAGES_BUCKET="bench-images",
-    IMAGES_TABLE="unused",
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_DEFAULT_REGION="us-east-1",
-)
+import boto3
 
-import boto3  # noqa: E402
-from bench_summary import CountingClient, wait_until_active  # noqa: E402
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # noqa: E402
-from chalice.test import Client  # noqa: E402
+# First: bench_summary puts the project on the path and sets the environment app.py reads.
+from bench_summary import CountingClient, wait_until_active
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from chalice.test import Client
 
-import app as app_module  # noqa: E402
-from chalicelib.catalog import repair, writes  # noqa: E402
-from chalicelib.catalog.catalog import Catalog  # noqa: E402
-from chalicelib.catalog.layout import counter_pk, public_record, shard_of, table_definition  # noqa: E402
-from chalicelib.catalog.summary import counter_changes  # noqa: E402
-from chalicelib.dependencies import Dependencies  # noqa: E402
-from chalicelib.explore import parse_search  # noqa: E402
-from chalicelib.settings import Settings  # noqa: E402
+import app as app_module
+from chalicelib.catalog import repair, writes
+from chalicelib.catalog.catalog import Catalog
+from chalicelib.catalog.layout import counter_pk, public_record, shard_of, table_definition
+from chalicelib.catalog.summary import counter_changes
+from chalicelib.dependencies import Dependencies
+from chalicelib.explore import parse_search
+from chalicelib.settings import Settings
 
 PAGE = 20
 CAMERAS = [(f"Make{i % 7}", f"Make{i % 7} Model {i}") for i in range(30)]
