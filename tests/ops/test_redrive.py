@@ -19,7 +19,7 @@ import pytest
 import requests
 from conftest import Uploader, s3_event
 from images import image_bytes, png_with_alpha
-from test_e2e import running_stack
+from stackrunner import running_stack
 
 import app as app_module
 from chalicelib.catalog.layout import table_definition

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from chalice.test import Client
-from test_e2e import running_stack
+from stackrunner import running_stack
 
 import app as app_module
 

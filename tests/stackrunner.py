@@ -23,7 +23,7 @@ import boto3
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "images-local"  # the `local` stage in .chalice/config.json
 STARTUP_SECONDS = 90
 EVENT_SECONDS = 20
