@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.catalog.batch import get_items
 from chalicelib.catalog.facets import VALUE_FACETS, facet_partition, value_pk
 from chalicelib.catalog.layout import DISTINCT_PK, decode, public_record
 from chalicelib.catalog.query import Search
 from chalicelib.catalog.search import Searcher
 
 MAX_DEPTH = 1024  # per shard, for the threshold algorithm
-_BATCH = 100
 
 
 class Analysis:
@@ -121,22 +121,11 @@ class Analysis:
             items += walked
             if more:  # an exhausted shard holds nothing else
                 missing += [value_pk(facet, shard, v) for v in sorted(seen - reached)]
-        items += self._get_many(missing)
+        items += map(public_record, get_items(self._client, self._table, missing).values())
         found: dict[str, dict[str, Any]] = {}
         for item in items:
             _add(found.setdefault(item["v"], _entry(item)), item)
         return {value: found[value] for value in totals}
-
-    def _get_many(self, pks: list[str]) -> list[dict[str, Any]]:
-        found = []
-        for start in range(0, len(pks), _BATCH):
-            keys = [{"pk": {"S": pk}} for pk in pks[start : start + _BATCH]]
-            request = {self._table: {"Keys": keys}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                found += [public_record(decode(r)) for r in response["Responses"][self._table]]
-                request = response.get("UnprocessedKeys") or None
-        return found
 
 
 def timeline_entries(months: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:

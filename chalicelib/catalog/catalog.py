@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.catalog import repair, writes
 from chalicelib.catalog.analysis import Analysis, timeline_entries
+from chalicelib.catalog.batch import get_items
 from chalicelib.catalog.layout import (
     DISTINCT_PK,
     INDEX_VERSION,
@@ -270,17 +271,7 @@ class Catalog:
 
     def _facet_items(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         """The facet items a write depends on, as they are now (strongly consistent)."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(pks), 100):
-            keys = [{"pk": {"S": pk}} for pk in pks[start : start + 100]]
-            request = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(self._table, []):
-                    item = decode(raw)
-                    found[item["pk"]] = item
-                request = response.get("UnprocessedKeys") or None
-        return found
+        return get_items(self._client, self._table, pks, consistent=True)
 
     def _get_item(self, key: str, consistent: bool) -> dict[str, Any] | None:
         response = self._client.get_item(
@@ -290,16 +281,8 @@ class Catalog:
 
     def counter_shards(self) -> dict[int, dict[str, Any] | None]:
         """Each counter shard's item as stored (None when missing), by shard number."""
-        keys = [{"pk": {"S": counter_pk(n)}} for n in range(self._shards)]
-        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        found: dict[str, dict[str, Any]] = {}
-        # N is small (a setting); unprocessed keys only appear under throttling.
-        while request:
-            response = self._client.batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(self._table, []):
-                item = decode(raw)
-                found[item["pk"]] = item
-            request = response.get("UnprocessedKeys")
+        pks = [counter_pk(n) for n in range(self._shards)]
+        found = get_items(self._client, self._table, pks, consistent=True)
         return {n: found.get(counter_pk(n)) for n in range(self._shards)}
 
     def _extreme(self, shard: int, largest: bool) -> dict[str, Any] | None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.catalog.batch import get_items
 from chalicelib.catalog.layout import IMAGE_PREFIX, STATUS_DELETED, decode, public_record
 from chalicelib.catalog.query import Plan, Search, plan
 
 READ_BUDGET = 300  # index entries one request may examine
-_BATCH = 100  # BatchGetItem's limit
 
 
 class Searcher:
@@ -124,18 +124,9 @@ class Searcher:
         """The live record behind each entry (None where it is gone)."""
         if walk.index == "by_key":  # projects whole records
             return [_live(item) for _, item in entries]
-        keys = [item["s3objectkey"] for _, item in entries]
-        fetched: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), _BATCH):
-            wanted = {IMAGE_PREFIX + key for key in keys[start : start + _BATCH]}
-            request = {self._table: {"Keys": [{"pk": {"S": pk}} for pk in sorted(wanted)]}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for raw in response["Responses"].get(self._table, []):
-                    item = decode(raw)
-                    fetched[item["s3objectkey"]] = item
-                request = response.get("UnprocessedKeys") or None
-        return [_live(fetched[key]) if key in fetched else None for key in keys]
+        pks = [IMAGE_PREFIX + item["s3objectkey"] for _, item in entries]
+        fetched = get_items(self._client, self._table, pks)
+        return [_live(fetched[pk]) if pk in fetched else None for pk in pks]
 
 
 def _before_or_at(value: bytes, edge: bytes, descending: bool) -> bool:
