@@ -18,7 +18,7 @@ from chalice import (
     NotFoundError,
     Response,
 )
-from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event
+from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event, SQSEvent
 
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
@@ -44,7 +44,8 @@ from chalicelib.params import (
     parse_limit,
 )
 from chalicelib.reconcile import reconcile
-from chalicelib.reconcile_payload import parse_payload
+from chalicelib.reconcile_jobs import InvalidJobIdError, job_status, run_work_item, start_job
+from chalicelib.reconcile_payload import parse_job_payload, parse_payload
 from chalicelib.redact import redact
 from chalicelib.s3file import UnreadableObjectError
 from chalicelib.settings import Settings
@@ -141,8 +142,12 @@ def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Backfill and repair: `chalice invoke -n reconcile`.
 
     Payload: `{}`, `{"start_after": KEY, "force": true}`, or the `resume` of a
-    report that stopped early, passed back as `{"resume": ...}`.
+    report that stopped early, passed back as `{"resume": ...}`; or
+    `{"parallel": N, "force": false}` to start a job (returns its id at once).
     """
+    job = parse_job_payload(event)  # `{"parallel": N}`: a job over the work queue
+    if job is not None:
+        return start_job(deps, parallel=job[0], force=job[1])
     position = parse_payload(event, deps.settings.counter_shards)
     # Every phase stops with time to spare for one more key and the report.
     margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
@@ -166,6 +171,42 @@ if deps.settings.reconcile_schedule:
             )
             line.update(asdict(report), complete=report.complete)
         return {**asdict(report), "complete": report.complete}
+
+
+# --- reconcile jobs (chalicelib/reconcile_jobs.py) ---------------------------
+@app.on_sqs_message(
+    queue=deps.settings.reconcile_queue,
+    batch_size=1,
+    maximum_concurrency=deps.settings.reconcile_workers,
+    name="reconcile_worker",
+)
+def reconcile_worker(event: SQSEvent) -> None:
+    """One piece of a reconcile job per message, within the invocation's time."""
+    context = event.context
+    margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
+    for record in event:
+        receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", 1))
+        with logged(app.log, handler="reconcile_worker", receives=receives) as line:
+            line["outcome"] = run_work_item(
+                deps,
+                record.body,
+                receives,
+                should_stop=lambda: context.get_remaining_time_in_millis() < margin,
+            )
+
+
+@app.route("/reconcile/{job}", methods=["GET"], api_key_required=API_KEY)
+def get_reconcile_job(job: str) -> dict[str, Any]:
+    try:
+        status = job_status(deps, job)
+    except InvalidJobIdError as error:
+        raise BadRequestError(str(error)) from None
+    if status is None:
+        raise NotFoundError(f"no reconcile job {job!r}")
+    return status
+
+
+# --- end of reconcile jobs ----------------------------------------------------
 
 
 @app.route("/images", methods=["GET"], api_key_required=API_KEY)

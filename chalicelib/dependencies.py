@@ -34,6 +34,15 @@ class Dependencies:
     def dynamodb(self) -> Any:
         return boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
 
+    # --- reconcile jobs (chalicelib/reconcile_jobs.py) ---
+    @cached_property
+    def sqs(self) -> Any:
+        return boto3.client("sqs", config=Config(retries={"mode": "standard"}))
+
+    @cached_property
+    def reconcile_queue_url(self) -> str:
+        return self.sqs.get_queue_url(QueueName=self.settings.reconcile_queue)["QueueUrl"]
+
     @cached_property
     def catalog(self) -> Catalog:
         s = self.settings

@@ -21,52 +21,20 @@ phase's partial counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from chalicelib.catalog.catalog import CatalogBusyError
-from chalicelib.catalog.records import STATUS_UNREADABLE
 from chalicelib.catalog.summary import COUNTER_PREFIXES, FACET_PREFIXES, counter_changes
 from chalicelib.dependencies import Dependencies
-from chalicelib.keys import is_image_key
 from chalicelib.reconcile_payload import PHASES, Position
+from chalicelib.reconcile_ranges import (
+    Progress,
+    ReconcileReport,
+    StopCheck,
+    objects_in_range,
+    records_in_segment,
+)
 
-Progress = Callable[[str, int], None]
-StopCheck = Callable[[], bool]
-MAX_FAILED_KEYS = 20  # named in the report; the count is complete
-
-
-@dataclass
-class ReconcileReport:
-    listed: int = 0
-    refreshed: int = 0
-    removed: int = 0
-    # Objects that cannot be read (archived, or encrypted beyond our reach):
-    # they have an `unreadable` record, nothing is wrong with the catalog.
-    unreadable: int = 0
-    # Keys whose repair failed for a transient reason (throttling, 5xx):
-    # reconcile goes on; run it again to retry them.
-    failed: int = 0
-    failed_keys: list[str] = field(default_factory=list)
-    counters_rebuilt: list[int] = field(default_factory=list)
-    counters_busy: list[int] = field(default_factory=list)
-    facets_rewritten: int = 0
-    facets_busy: bool = False
-    # Set when a phase stopped early: pass it back as `{"resume": ...}`.
-    resume: dict[str, Any] | None = None
-
-    @property
-    def complete(self) -> bool:
-        busy = self.counters_busy or self.facets_busy
-        return self.resume is None and not busy and not self.failed
-
-    def fail(self, key: str) -> None:
-        self.failed += 1
-        if len(self.failed_keys) < MAX_FAILED_KEYS:
-            self.failed_keys.append(key)
+__all__ = ["ReconcileReport", "reconcile"]
 
 
 def reconcile(
@@ -98,36 +66,16 @@ def _objects(
     progress: Progress,
     report: ReconcileReport,
 ) -> Position | None:
-    prefix = deps.settings.prefix
-    pages = deps.s3.get_paginator("list_objects_v2").paginate(
-        Bucket=deps.settings.bucket, Prefix=prefix, StartAfter=position.after
+    # The whole prefix as one range (a job's workers take one range each).
+    last = objects_in_range(
+        deps,
+        report,
+        after=position.after,
+        force=position.force,
+        should_stop=should_stop,
+        progress=progress,
     )
-    for page in pages:
-        for obj in page.get("Contents", []):
-            key, etag = obj["Key"], obj["ETag"].strip('"')
-            if not is_image_key(key, prefix):
-                continue
-            report.listed += 1
-            _refresh(deps, key, etag, position.force, report)
-            progress("objects", report.listed)
-            if should_stop():
-                return Position("objects", key, position.force)
-    return None
-
-
-def _refresh(deps: Dependencies, key: str, etag: str, force: bool, report: ReconcileReport) -> None:
-    try:
-        entry = deps.catalog.entry(key)
-        current = entry.record if entry else None
-        stale = current is None or current.get("etag") != etag
-        if force or stale or current.get("status") == STATUS_UNREADABLE:
-            outcome = deps.ingestor.refresh(key, etag, entry.revision if entry else 0)
-            report.refreshed += outcome.action == "stored"
-            current = {"status": outcome.status} if outcome.status else current
-        report.unreadable += bool(current) and current.get("status") == STATUS_UNREADABLE
-    except (ClientError, BotoCoreError, CatalogBusyError):
-        # Transient (anything permanent became a record): count it, go on.
-        report.fail(key)
+    return None if last is None else Position("objects", last, position.force)
 
 
 def _records(
@@ -137,17 +85,11 @@ def _records(
     progress: Progress,
     report: ReconcileReport,
 ) -> Position | None:
-    for checked, (key, entry) in enumerate(deps.catalog.entries(after=position.after), start=1):
-        if entry.record is not None:
-            try:
-                outcome = deps.ingestor.forget_if_gone(key, entry.revision)
-                report.removed += outcome.action == "deleted"
-            except (ClientError, BotoCoreError, CatalogBusyError):
-                report.fail(key)
-        progress("records", checked)
-        if should_stop():
-            return Position("records", key, position.force)
-    return None
+    # One Scan segment of one (a job's workers take one segment each).
+    last = records_in_segment(
+        deps, report, after=position.after, should_stop=should_stop, progress=progress
+    )
+    return None if last is None else Position("records", last, position.force)
 
 
 def _counters(

@@ -60,6 +60,17 @@ def parse_payload(event: Any, shards: int) -> Position:
     )
 
 
+def parse_job_payload(event: Any) -> tuple[int, bool] | None:
+    """(parallel, force) when the payload asks for a job (`{"parallel": N}`), else None."""
+    if not isinstance(event, dict) or "parallel" not in event:
+        return None
+    _only(event, {"parallel", "force"}, "a job's payload")
+    parallel = event["parallel"]
+    if not isinstance(parallel, int) or isinstance(parallel, bool) or parallel < 1:
+        raise InvalidPayloadError(f"parallel must be a positive integer, got {parallel!r}")
+    return parallel, _boolean(event.get("force", False), "force")
+
+
 def _position(data: Any, shards: int) -> Position:
     if not isinstance(data, dict):
         raise InvalidPayloadError("resume must be the JSON object a report returned")

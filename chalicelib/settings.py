@@ -34,6 +34,10 @@ class Settings:
     cors_origin: str | None = None
     reconcile_schedule: str | None = "rate(1 day)"
     redact: tuple[str, ...] = ()  # record fields the API never serves (chalicelib/redact.py)
+    # Reconcile jobs: the work queue the workers read, and their concurrency
+    # ceiling (the event source's maximum concurrency, 2 to 1000).
+    reconcile_queue: str = "image-metadata-reconcile-work"
+    reconcile_workers: int = 100
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -57,6 +61,11 @@ class Settings:
             cors_origin=environ.get("IMAGES_CORS_ORIGIN") or None,
             reconcile_schedule=_schedule(environ, "IMAGES_RECONCILE_SCHEDULE", "rate(1 day)"),
             redact=parse_redact(environ.get("IMAGES_REDACT", "")),
+            reconcile_queue=environ.get("IMAGES_RECONCILE_QUEUE")
+            or "image-metadata-reconcile-work",
+            reconcile_workers=min(
+                max(_positive_int(environ, "IMAGES_RECONCILE_WORKERS", 100), 2), 1000
+            ),
         )
 
 

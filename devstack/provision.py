@@ -77,6 +77,33 @@ def provision(session: Any, settings: Settings) -> str:
     return queue_url
 
 
+# --- reconcile jobs: the work queue and its dead-letter queue ----------------
+RECONCILE_VISIBILITY_SECONDS = 60  # above the local worker's budget (devstack/workqueue.py)
+
+
+def provision_reconcile_queues(session: Any, settings: Settings) -> str:
+    """The reconcile work queue (a piece failing MAX_RECEIVES times goes to its
+    dead-letter queue, as on AWS); returns its URL."""
+    from chalicelib.reconcile_jobs import MAX_RECEIVES, dead_letter_queue_name
+
+    sqs = session.client("sqs")
+    dead = sqs.create_queue(QueueName=dead_letter_queue_name(settings.reconcile_queue))
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead["QueueUrl"], AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": MAX_RECEIVES})
+    attributes = {
+        "VisibilityTimeout": str(RECONCILE_VISIBILITY_SECONDS),
+        "RedrivePolicy": redrive,
+    }
+    url = sqs.create_queue(QueueName=settings.reconcile_queue)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)  # also on an older queue
+    return url
+
+
+# --- end of reconcile jobs ---------------------------------------------------
+
+
 def _ignore_exists(create: Any) -> None:
     try:
         create()

@@ -10,7 +10,9 @@ Environment: PORT (API, 8000), LOCAL_AWS_PORT (emulator, 4566), DATA_DIR
 (default .data/), RESET=1 (start empty), RELOAD=1 (restart the API when app.py
 or chalicelib/ change), WORKERS (concurrent event handlers, 4), STAGE (local),
 AWS_ENDPOINT_URL (use that endpoint instead of starting an emulator; nothing
-is kept by this stack then).
+is kept by this stack then), RECONCILE_WORKERS (the most reconcile workers at
+once, 8; a job's PARALLEL caps them further), RECONCILE_BUDGET_SECONDS (each
+reconcile worker call's time, 20: Lambda's timeout, scaled down).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Options:
     reload: bool
     workers: int
     endpoint: str | None
+    reconcile_workers: int = 8
+    reconcile_budget: float = 20.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ = os.environ) -> Options:
@@ -67,6 +71,8 @@ class Options:
             reload=_flag(environ.get("RELOAD")),
             workers=number("WORKERS", 4),
             endpoint=environ.get("AWS_ENDPOINT_URL") or None,
+            reconcile_workers=number("RECONCILE_WORKERS", 8),
+            reconcile_budget=number("RECONCILE_BUDGET_SECONDS", 20),
         )
 
 
@@ -77,6 +83,7 @@ class Running:
     emulator: subprocess.Popen | None = None
     api: subprocess.Popen | None = None
     pump: Any = None
+    work: Any = None
 
 
 def main() -> int:
@@ -95,6 +102,8 @@ def main() -> int:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        if running.work is not None:
+            running.work.stop()  # the reconcile workers write to the emulator too
         if running.pump is not None:
             running.pump.stop()  # first: its handlers may still be writing to the emulator
         children.stop(running.api)
@@ -156,6 +165,18 @@ def serve(options: Options, running: Running) -> int:
         workers=options.workers,
     )
     running.pump.start()
+    # Reconcile jobs: the work queue's local event source (devstack/workqueue.py).
+    from devstack.provision import provision_reconcile_queues
+    from devstack.workqueue import WorkQueuePump
+
+    running.work = WorkQueuePump(
+        boto3.client("sqs"),
+        provision_reconcile_queues(boto3.session.Session(), deps.settings),
+        application.reconcile_worker,
+        workers=options.reconcile_workers,
+        budget_seconds=options.reconcile_budget,
+    )
+    running.work.start()
     running.api = _start_api(options)
     api = f"http://127.0.0.1:{options.api_port}"
     info = state.StackInfo(

@@ -1,0 +1,201 @@
+"""Reconcile jobs in the table: one item per job, and one item naming the job
+that runs (so that a second one is refused).
+
+Workers report each piece of work they finish with one conditional update:
+the piece's id joins a set and its counts are added only if the id was not
+there yet, so a piece run twice (SQS delivers at least once; a worker may be
+stopped after its work and before its report) counts once. A range is done
+once (its id joins `done_ids`), and the update that makes done + dead equal
+the total is seen by exactly one worker, which then moves the job to
+`finishing` with a conditional update (one winner) and queues the last step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.catalog.layout import decode, encode
+
+JOB_PREFIX = "reconcile#job#"
+ACTIVE_PK = "reconcile#active"
+COUNTS = ("listed", "refreshed", "removed", "unreadable", "failed")
+MAX_FAILED_KEYS = 20
+MAX_DEAD_SHOWN = 50
+
+
+class JobStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def claim_job_slot(self, job: str, now: int, expires_at: int) -> str | None:
+        """Name `job` as the running one; returns the other job's id when one runs."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=encode({"pk": ACTIVE_PK, "job": job, "expires_at": expires_at}),
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+            return None
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        item = self._read(ACTIVE_PK)
+        return item["job"] if item else "?"
+
+    def release_job_slot(self, job: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": ACTIVE_PK}},
+                ConditionExpression="job = :job",
+                ExpressionAttributeValues={":job": {"S": job}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def create_job(self, job: str, fields: dict[str, Any]) -> None:
+        item = {
+            "pk": JOB_PREFIX + job,
+            "job": job,
+            "state": "running",
+            "ranges_done": 0,
+            "ranges_dead": 0,
+            **{name: 0 for name in COUNTS},
+            "failed_keys": [],
+            "dead_errors": {},
+            **fields,
+        }
+        self._client.put_item(TableName=self._table, Item=encode(item))
+
+    def job_item(self, job: str) -> dict[str, Any] | None:
+        return self._read(JOB_PREFIX + job)
+
+    def record_piece(
+        self,
+        job: str,
+        piece: str,
+        counts: dict[str, int],
+        failed_keys: list[str],
+        completes: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Add one piece's counts (and the range it completes); None if already added."""
+        adds = ["pieces_done :piece", *(f"{name} :{name}" for name in COUNTS)]
+        values: dict[str, Any] = {":piece": {piece}, **{f":{n}": counts[n] for n in COUNTS}}
+        condition = "NOT contains(pieces_done, :one_piece)"
+        values[":one_piece"] = piece
+        if completes is not None:
+            adds += ["ranges_done :one", "done_ids :range"]
+            values.update({":one": 1, ":range": {completes}, ":one_range": completes})
+            condition += " AND NOT contains(done_ids, :one_range)"
+        expression = "ADD " + ", ".join(adds)
+        if failed_keys:
+            expression += " SET failed_keys = list_append(failed_keys, :keys)"
+            values[":keys"] = failed_keys[:MAX_FAILED_KEYS]
+        return self._change(job, expression, condition, values)
+
+    def add_range(self, job: str, child: str) -> None:
+        """Count a range split off at run time (once, however often it is split off)."""
+        self._change(
+            job,
+            "ADD ranges_total :one, split_ids :child",
+            "NOT contains(split_ids, :one_child)",
+            {":one": 1, ":child": {child}, ":one_child": child},
+        )
+
+    def record_dead(self, job: str, range_id: str, error: str) -> dict[str, Any] | None:
+        """A range given up on (its message goes to the dead-letter queue)."""
+        return self._change(
+            job,
+            "ADD ranges_dead :one, dead_ids :range SET dead_errors.#range = :error",
+            "NOT contains(dead_ids, :one_range) AND NOT contains(done_ids, :one_range)",
+            {":one": 1, ":range": {range_id}, ":one_range": range_id, ":error": error[:500]},
+            names={"#range": range_id},
+        )
+
+    def begin_finish(self, job: str) -> bool:
+        """Move the job from `running` to `finishing`: True for the one caller that did."""
+        done = self._change(
+            job,
+            "SET #state = :finishing",
+            "#state = :running",
+            {":finishing": "finishing", ":running": "running"},
+            names={"#state": "state"},
+        )
+        return done is not None
+
+    def finish_job(self, job: str, fields: dict[str, Any], expires_at: int) -> None:
+        sets = {**fields, "state": "finished", "expires_at": expires_at}
+        names = {f"#{n}": n for n in sets}
+        self._change(
+            job,
+            "SET " + ", ".join(f"#{n} = :{n}" for n in sets),
+            "#state = :finishing",
+            {**{f":{n}": v for n, v in sets.items()}, ":finishing": "finishing"},
+            names=names,
+        )
+        self.release_job_slot(job)
+
+    def _change(
+        self,
+        job: str,
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        extra = {"ExpressionAttributeNames": names} if names else {}
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": JOB_PREFIX + job}},
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(pk) AND ({condition})",
+                ExpressionAttributeValues=encode(values),
+                ReturnValues="ALL_NEW",
+                **extra,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return decode(response["Attributes"])
+
+    def _read(self, pk: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True
+        )
+        return decode(response["Item"]) if "Item" in response else None
+
+
+def job_view(item: dict[str, Any]) -> dict[str, Any]:
+    """What `GET /reconcile/{job}` and `make reconcile-status` show of a job item."""
+    dead = item.get("dead_errors") or {}
+    total, done = int(item.get("ranges_total", 0)), int(item.get("ranges_done", 0))
+    return {
+        "job": item["job"],
+        "state": item["state"],
+        "force": bool(item.get("force", False)),
+        "parallel": int(item.get("parallel", 1)),
+        "started": item.get("started"),
+        "finished": item.get("finished"),
+        "ranges": {"total": total, "done": done, "dead_lettered": len(dead)},
+        "objects": {name: int(item.get(name, 0)) for name in COUNTS},
+        "failed_keys": list(item.get("failed_keys", []))[:MAX_FAILED_KEYS],
+        "dead_lettered": [
+            {"range": name, "error": dead[name]} for name in sorted(dead)[:MAX_DEAD_SHOWN]
+        ],
+        "counters_rebuilt": [int(n) for n in item.get("counters_rebuilt", [])],
+        "counters_busy": [int(n) for n in item.get("counters_busy", [])],
+        "facets_rewritten": int(item.get("facets_rewritten", 0)),
+        "facets_busy": bool(item.get("facets_busy", False)),
+        "complete": item["state"] == "finished"
+        and not dead
+        and not int(item.get("failed", 0))
+        and not item.get("counters_busy")
+        and not item.get("facets_busy"),
+    }
