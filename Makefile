@@ -11,6 +11,7 @@ STACK_STAMP := $(VENV)/.stack-$(call sum,requirements.txt requirements-local.txt
 DEV_STAMP   := $(VENV)/.dev-$(call sum,requirements.txt requirements-local.txt requirements-dev.txt)
 
 .PHONY: dev upload test lint install system-tools clean deploy destroy reconcile redrive
+.PHONY: reconcile-status
 
 # PORT, LOCAL_AWS_PORT, DATA_DIR, RESET=1, RELOAD=1, WORKERS: see devstack/stack.py.
 dev: $(STACK_STAMP)  ## run the whole service locally (emulator, event pump, API); Ctrl-C stops it
@@ -46,8 +47,14 @@ destroy: $(STACK_STAMP)  ## chalice delete + delete the stack (the bucket stays 
 
 # Backfill and repair a stage's catalog from its bucket (default: the running
 # local stack, found through its data folder). FORCE=1 re-extracts every object.
+# PARALLEL=N starts a job over the work queue for N workers and prints its id.
 reconcile: $(STACK_STAMP)  ## make the table equal the bucket again
-	@$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force)
+	@$(BIN)/python -m ops.reconcile --stage "$(or $(STAGE),local)" $(if $(filter 1 yes true,$(FORCE)),--force) \
+	  $(if $(PARALLEL),--parallel "$(PARALLEL)")
+
+# A reconcile job's progress (a bar on a terminal, else JSON): make reconcile-status JOB=<id>
+reconcile-status: $(STACK_STAMP)
+	@$(BIN)/python -m ops.reconcile_status --stage "$(or $(STAGE),local)" --job "$(JOB)"
 
 # Replay the events the handlers failed on (the stage's failed-events queue;
 # locally, the event pump's dead-letter queue) through the same handlers.

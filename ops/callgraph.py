@@ -1,7 +1,8 @@
 """Which code each Lambda function can run, found statically (the source is never imported).
 
 Every Lambda function of the app starts at its handlers in app.py: the routes
-and HTTP middleware (`api_handler`), each `@app.on_s3_event`, `@app.schedule`
+and HTTP middleware (`api_handler`), each `@app.on_s3_event`, `@app.on_sqs_message`,
+`@app.schedule`
 and `@app.lambda_function` (named as Chalice names them). From there, what a
 body mentions is followed, by name, through app.py and chalicelib/:
 
@@ -126,7 +127,7 @@ def entry_points(app_path: Path) -> dict[str, set[str]]:
             explicit = name.value if isinstance(name, ast.Constant) else None
             if kind in ("route", "middleware"):
                 entries.setdefault(API_FUNCTION, set()).add(node.name)
-            elif kind in ("on_s3_event", "schedule", "lambda_function"):
+            elif kind in ("on_s3_event", "on_sqs_message", "schedule", "lambda_function"):
                 entries.setdefault(explicit or node.name, set()).add(node.name)
     return entries
 

@@ -16,7 +16,10 @@ stack outputs, and `python -m ops.policy` rewrites every stage's from
   GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
   sqs SendMessage;
 - reconcile, scheduled_reconcile: s3 GetObject, ListBucket; dynamodb GetItem,
-  BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem, Scan.
+  BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem, Scan;
+  reconcile also sqs GetQueueUrl, SendMessage on the work queue (it starts jobs);
+- reconcile_worker: as reconcile, plus sqs ReceiveMessage, DeleteMessage,
+  GetQueueAttributes on the work queue (its event source polls with its role).
 
 Why each grant:
 - s3:GetObject on `<bucket>/<prefix>*`: header reads, HEAD (authorized as
@@ -70,11 +73,30 @@ ITEM_ACTIONS = {
     "on_object_removed": _WRITER,
     "reconcile": _RECONCILE,
     "scheduled_reconcile": _RECONCILE,
+    "reconcile_worker": _RECONCILE,
+}
+# Reconcile jobs: the coordinator (`reconcile` with `parallel`) and the workers
+# queue work items; the workers' event source reads the queue with their role.
+WORK_QUEUE_ACTIONS = {
+    "reconcile": ["sqs:GetQueueUrl", "sqs:SendMessage"],
+    "reconcile_worker": [
+        "sqs:GetQueueUrl",
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    ],
 }
 
 
 def function_policy(
-    app_name: str, stage: str, function: str, bucket: str, table: str, prefix: str
+    app_name: str,
+    stage: str,
+    function: str,
+    bucket: str,
+    table: str,
+    prefix: str,
+    work_queue: str = "",
 ) -> dict[str, Any]:
     """The least-privilege policy document of one function of one stage."""
     if function not in ITEM_ACTIONS:
@@ -103,6 +125,9 @@ def function_policy(
     if function in EVENT_FUNCTIONS:
         queue = f"arn:aws:sqs:*:*:{failed_events_queue_name(app_name, stage)}"
         statements.append(_allow("FailedEventsToTheQueue", ["sqs:SendMessage"], [queue]))
+    if function in WORK_QUEUE_ACTIONS:
+        queue = f"arn:aws:sqs:*:*:{work_queue}"
+        statements.append(_allow("ReconcileWorkQueue", WORK_QUEUE_ACTIONS[function], [queue]))
     # Chalice names the API function `<app>-<stage>` and the others `<app>-<stage>-<name>`.
     name = f"{app_name}-{stage}" + ("" if function == API_FUNCTION else f"-{function}")
     group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}"
@@ -133,7 +158,9 @@ def functions(config: dict[str, Any]) -> list[str]:
 
 def policy_for(config: dict[str, Any], stage: str, function: str) -> dict[str, Any]:
     s = stage_settings(config, stage)
-    return function_policy(config["app_name"], stage, function, s.bucket, s.table, s.prefix)
+    return function_policy(
+        config["app_name"], stage, function, s.bucket, s.table, s.prefix, s.reconcile_queue
+    )
 
 
 def policy_file_name(stage: str, function: str) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 import botocore.session
 from botocore import xform_name
 
-SERVICES = ("s3", "dynamodb")
+SERVICES = ("s3", "dynamodb", "sqs")
 
 # Methods boto3 adds to clients and resources, by service.
 BOTO3_HELPERS = {
@@ -41,6 +41,7 @@ BOTO3_HELPERS = {
         "generate_presigned_post",
     },
     "dynamodb": {"batch_writer"},
+    "sqs": set(),
 }
 # Calls whose first argument names the operation they perform.
 OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
@@ -48,7 +49,8 @@ OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
 PRESIGNED_POST = ("s3", "generate_presigned_post")
 
 # Resource kinds: "object" (a key under the prefix), "bucket", "table", "index",
-# "queue" (the failed-events queue, which Lambda itself sends to).
+# "queue" (the failed-events queue, which Lambda itself sends to), "work_queue"
+# (the reconcile work queue).
 _GET = (("s3:GetObject", "object"), ("s3:ListBucket", "bucket"))  # ListBucket: 404, not 403
 OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "get_object"): _GET,
@@ -76,6 +78,10 @@ OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("dynamodb", "scan"): (("dynamodb:Scan", "table"),),
     # Authorized per contained action, never as "TransactWriteItems" (see below).
     ("dynamodb", "transact_write_items"): (),
+    # Reconcile jobs: the coordinator and the workers queue work items.
+    ("sqs", "get_queue_url"): (("sqs:GetQueueUrl", "work_queue"),),
+    ("sqs", "send_message_batch"): (("sqs:SendMessage", "work_queue"),),
+    ("sqs", "send_message"): (("sqs:SendMessage", "work_queue"),),
 }
 # TransactWriteItems: DynamoDB authorizes each contained action as its own
 # API action (developer guide, "Using IAM with DynamoDB transactions").
@@ -189,6 +195,7 @@ class Resources:
     table: str
     indexes: tuple[str, ...]
     queue: str = ""  # the failed-events queue (kind "queue")
+    work_queue: str = ""  # the reconcile work queue (kind "work_queue")
     region: str = "us-east-1"
     account: str = "123456789012"  # AWS's documentation placeholder, not an account
 
@@ -202,6 +209,8 @@ class Resources:
             return [table_arn]
         if kind == "queue":
             return [f"arn:aws:sqs:{self.region}:{self.account}:{self.queue}"]
+        if kind == "work_queue":
+            return [f"arn:aws:sqs:{self.region}:{self.account}:{self.work_queue}"]
         if kind.startswith("index:"):
             name = kind.split(":", 1)[1]
             names = self.indexes if name == "*" else (name,)

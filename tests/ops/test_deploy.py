@@ -622,3 +622,37 @@ def test_the_chalice_command_runs_from_the_repository(monkeypatch: pytest.Monkey
     )
     assert deploy_module.run_command(["true"], {}) == 0
     assert seen["cwd"] == ROOT and (ROOT / "ops" / "chalice_cli.py").exists()
+
+
+# --- reconcile jobs ---------------------------------------------------------------------
+
+
+def test_reconcile_work_queue_dead_letters_after_the_workers_last_attempt(template: dict) -> None:
+    from chalicelib.reconcile_jobs import MAX_RECEIVES, dead_letter_queue_name
+
+    resources = template["Resources"]
+    work = resources["ReconcileWorkQueue"]["Properties"]
+    dead = resources["ReconcileDeadLetterQueue"]["Properties"]
+    config = load_config(ROOT)
+    for stage in ("dev", "prod"):
+        named = config["stages"][stage]["environment_variables"]["IMAGES_RECONCILE_QUEUE"]
+        subs = {"${AppName}": config["app_name"], "${Stage}": stage}
+        built = work["QueueName"]["Fn::Sub"]
+        for old, new in subs.items():
+            built = built.replace(old, new)
+        assert built == named  # the worker's event source and policy name the queue created
+        dead_built = dead["QueueName"]["Fn::Sub"]
+        for old, new in subs.items():
+            dead_built = dead_built.replace(old, new)
+        assert dead_built == dead_letter_queue_name(named)
+    # The worker reports a piece dead on its last attempt: the same count as SQS's.
+    assert work["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+    assert work["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]
+    }
+    timeout = config["lambda_functions"]["reconcile_worker"]["lambda_timeout"]
+    assert work["VisibilityTimeout"] >= 6 * timeout  # Lambda's advice for SQS sources
+    alarm = resources["ReconcileDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["ReconcileDeadLetterQueue", "QueueName"]
+    }

@@ -200,3 +200,16 @@ def test_reconcile_runs_on_the_configured_schedule(package: dict) -> None:
     assert [t["arn"] for t in targets.values()] == [
         "${aws_lambda_function.scheduled_reconcile.arn}"
     ]
+
+
+def test_the_reconcile_worker_reads_the_work_queue_one_item_at_a_time_capped(
+    package: dict,
+) -> None:
+    env = load_config(ROOT)["stages"][STAGE]["environment_variables"]
+    (mapping,) = _resources(package, "aws_lambda_event_source_mapping").values()
+    assert mapping["function_name"] == "${aws_lambda_function.reconcile_worker.arn}"
+    assert mapping["event_source_arn"].endswith(f":{env['IMAGES_RECONCILE_QUEUE']}")
+    assert mapping["batch_size"] == 1
+    ceiling = app_module.deps.settings.reconcile_workers
+    assert mapping["scaling_config"]["maximum_concurrency"] == ceiling
+    assert 2 <= ceiling <= 1000  # what Lambda accepts

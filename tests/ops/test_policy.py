@@ -31,6 +31,9 @@ LAMBDA_SOURCES = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
 CASES = [(stage, function) for stage in DEPLOYED_STAGES for function in FUNCTIONS]
 # Lambda sends a failed event to the on-failure destination with the function's role.
 DESTINATION = pc.ClientCall("ops/wiring.py (on-failure destination)", "sqs", "send_message")
+# Lambda's SQS event source receives and deletes the worker's messages with its role.
+EVENT_SOURCE = pc.ClientCall("app.py (SQS event source)", "sqs", "receive_message")
+EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
 
 def _indexes(table: str) -> tuple[str, ...]:
@@ -42,7 +45,9 @@ def _policy(stage: str, function: str) -> tuple[dict, pc.Resources]:
     assert path is not None and path.exists(), f"{stage} {function}: no policy file"
     s = stage_settings(CONFIG, stage)
     queue = failed_events_queue_name(CONFIG["app_name"], stage)
-    resources = pc.Resources(s.bucket, s.prefix, s.table, _indexes(s.table), queue=queue)
+    resources = pc.Resources(
+        s.bucket, s.prefix, s.table, _indexes(s.table), queue=queue, work_queue=s.reconcile_queue
+    )
     return json.loads(path.read_text()), resources
 
 
@@ -60,6 +65,8 @@ def needs() -> dict[str, list[pc.Need]]:
         )
         if function in EVENT_FUNCTIONS:
             needed.append(pc.Need("sqs:SendMessage", "queue", DESTINATION))
+        if function == "reconcile_worker":  # its SQS event source polls with its role
+            needed += [pc.Need(a, "work_queue", EVENT_SOURCE) for a in EVENT_SOURCE_ACTIONS]
         found[function] = needed
     # The analysis must see the calls we know are there, or it sees nothing at all.
     operations = {f: {n.call.operation for n in needed} for f, needed in found.items()}
@@ -67,6 +74,9 @@ def needs() -> dict[str, list[pc.Need]]:
     assert {"get_object", "transact_write_items"} <= operations["on_object_created"]
     assert {"head_object", "transact_write_items"} <= operations["on_object_removed"]
     assert {"list_objects_v2", "scan", "put_item"} <= operations["reconcile"]
+    assert {"list_objects_v2", "scan", "send_message_batch"} <= operations["reconcile_worker"]
+    assert "send_message_batch" in operations["reconcile"]  # it starts jobs
+    assert not any(o.endswith("message_batch") for o in operations["scheduled_reconcile"])
     return found
 
 
@@ -112,6 +122,7 @@ FORBIDDEN = {
     "on_object_removed": ["s3:PutObject", "dynamodb:Scan", "dynamodb:Query"],
     "reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
     "scheduled_reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
+    "reconcile_worker": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
 }
 
 
