@@ -127,7 +127,7 @@ def start_job(deps: Dependencies, parallel: int, force: bool = False) -> dict[st
             WorkItem(job, "records", f"s{n}", segment=n, segments=segments, parallel=parallel)
             for n in range(segments)
         ]
-        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        started = _now(now)
         store.create_job(
             job,
             {"ranges_total": len(items), "parallel": parallel, "force": force, "started": started},
@@ -163,7 +163,7 @@ def run_work_item(deps: Dependencies, body: str, receive_count: int, should_stop
     job = store.job_item(item.job)
     if job is None:
         return "no such job (expired?): dropped"
-    if item.piece in job.get("pieces_done", set()):
+    if item.piece in job.get("pieces_done", set()) or job["state"] == "finished":
         return "already done: dropped"
     try:
         return _run(deps, store, item, job, should_stop)
@@ -171,7 +171,9 @@ def run_work_item(deps: Dependencies, body: str, receive_count: int, should_stop
         if receive_count >= MAX_RECEIVES:
             # Its last attempt: SQS moves the message to the dead-letter queue next.
             reported = store.record_dead(item.job, item.range, f"{type(error).__name__}: {error}")
-            if reported is not None:
+            if item.kind == "finish":  # nothing comes after it: the job ends here
+                store.finish_job(item.job, {"finished": _now(time.time())}, _kept())
+            elif reported is not None:
                 _finish_if_settled(deps, store, item, reported)
         raise
 
@@ -255,19 +257,26 @@ def _finish(deps: Dependencies, store: JobStore, item: WorkItem, stop: StopCheck
         _send(deps, [_replace(item, resume=report.resume)])
         store.record_piece(item.job, item.piece, report.stats(), [])
         return "time is up: queued the rest of the counters"
-    now = time.time()
     store.finish_job(
         item.job,
         {
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "finished": _now(time.time()),
             "counters_rebuilt": report.counters_rebuilt,
             "counters_busy": report.counters_busy,
             "facets_rewritten": report.facets_rewritten,
             "facets_busy": report.facets_busy,
         },
-        int(now) + JOB_KEPT_SECONDS,
+        _kept(),
     )
     return "job finished"
+
+
+def _now(now: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+
+
+def _kept() -> int:
+    return int(time.time()) + JOB_KEPT_SECONDS
 
 
 def _replace(item: WorkItem, **changes: Any) -> WorkItem:
