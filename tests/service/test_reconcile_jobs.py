@@ -12,9 +12,11 @@ from images import image_bytes
 from truth import assert_catalog_matches_bucket
 
 import app as app_module
+from chalicelib.catalog.jobs import JobStore
 from chalicelib.reconcile_jobs import (
     JobRunningError,
     dead_letter_queue_name,
+    parse_work_item,
     run_work_item,
     start_job,
 )
@@ -111,17 +113,25 @@ def test_workers_out_of_time_lose_nothing_and_count_nothing_twice(deps, uploader
 def test_a_piece_delivered_twice_counts_once(deps, uploader, work_queue) -> None:
     damaged(deps, uploader)
     job = start_job(deps, parallel=1)
-    messages = deps.sqs.receive_message(QueueUrl=work_queue, MaxNumberOfMessages=1)["Messages"]
-    body = messages[0]["Body"]
+    messages = deps.sqs.receive_message(QueueUrl=work_queue, MaxNumberOfMessages=10)["Messages"]
+    items = [parse_work_item(m["Body"]) for m in messages]
+    body = next(i.body() for i in items if i.kind == "objects" and i.after)  # a folder
 
     first = run_work_item(deps, body, 1, should_stop=lambda: False)
     again = run_work_item(deps, body, 2, should_stop=lambda: False)
 
     assert first == "range done" and again == "already done: dropped"
-    item = deps.catalog  # the job's counts: one range's worth
-    assert item is not None
     status = app_module.job_status(deps, job["job"])
     assert status["ranges"]["done"] == 1
+    counted = status["objects"]["listed"]
+    assert counted > 0
+    # Even when the second delivery does the work again (it raced the first),
+    # its report is refused: the counts stay one piece's worth.
+    store = JobStore(deps.dynamodb, deps.settings.table)
+    piece = parse_work_item(body)
+    stats = {"listed": 5, "refreshed": 5, "removed": 0, "unreadable": 0, "failed": 0}
+    assert store.record_piece(job["job"], piece.piece, stats, [], piece.range) is None
+    assert app_module.job_status(deps, job["job"])["objects"]["listed"] == counted
 
 
 def test_a_range_that_always_fails_ends_in_the_dead_letter_queue(
@@ -183,3 +193,28 @@ def test_route_shows_a_job_404_for_unknown_400_for_malformed(deps, work_queue, c
     assert (
         malformed.status_code == 400 and "not a reconcile job id" in malformed.json_body["Message"]
     )
+
+
+def test_make_reconcile_on_a_stage_caps_the_workers_event_source(monkeypatch) -> None:
+    from ops import reconcile as cli
+
+    calls = []
+
+    class Lambda:
+        def list_event_source_mappings(self, FunctionName: str) -> dict:
+            calls.append(("list", FunctionName))
+            return {"EventSourceMappings": [{"UUID": "u-1"}]}
+
+        def update_event_source_mapping(self, **kwargs) -> None:
+            calls.append(("update", kwargs))
+
+    monkeypatch.setattr(boto3, "client", lambda service, **_: Lambda())
+    cli.cap_workers("dev", 50)
+    cli.cap_workers("dev", 1)  # Lambda's minimum is 2
+
+    assert calls == [
+        ("list", "image-metadata-dev-reconcile_worker"),
+        ("update", {"UUID": "u-1", "ScalingConfig": {"MaximumConcurrency": 50}}),
+        ("list", "image-metadata-dev-reconcile_worker"),
+        ("update", {"UUID": "u-1", "ScalingConfig": {"MaximumConcurrency": 2}}),
+    ]
