@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - the bundle ships it (requirements.txt)
 
 ORIENTATION = 0x0112
 # The EXIF orientation's transposes, as ImageOps.exif_transpose applies them.
-# Applied by hand because that helper reads the tag from the image it gets,
-# and the shrunken copy no longer carries a TIFF's tags.
+# Applied by hand, after shrinking, because that helper reads the tag from the
+# image it gets, and the shrunken copy no longer carries a TIFF's tags.
 TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -80,12 +80,14 @@ def orientation(image: Image.Image) -> int:
 
 def decode(image: Image.Image, edge: int) -> Image.Image:
     """The image's first frame, oriented, 8-bit RGB(A), its long edge at most `edge`."""
-    target = fitted(image.size, edge)
-    turn = orientation(image)
     if image.format == "JPEG":
-        image.draft("RGB" if image.mode == "YCbCr" else None, target)
+        image.draft("RGB" if image.mode == "YCbCr" else None, fitted(image.size, edge))
     image.load()
+    # Read after loading: Pillow's TIFF plugin applies the orientation itself
+    # while loading (and drops the tag), as pillow-heif does for irot/imir.
+    turn = orientation(image)
     small = to_8bit(image)  # first: reduce() would average palette indexes or 16-bit values
+    target = fitted(small.size, edge)
     factor = min(small.width // target[0], small.height // target[1])
     if factor >= 2:
         small = small.reduce(factor)
