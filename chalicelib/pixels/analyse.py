@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
@@ -10,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from .colors import average_color, dominant_colors
 from .decode import OverLimit, decode, fitted, open_image
 from .facts import PREVIEW_SIZES, PixelFacts, PixelLimits, Preview
+from .guards import Refused
 from .phash import phash
 from .read import TooBig, spool
 from .thumbhash import thumbhash
@@ -35,7 +37,9 @@ def analyse(
         spooled, sha256 = spool(stream, limits.max_bytes)
     except TooBig:
         return PixelFacts.failed(None, skipped=_too_many_bytes(limits))
-    with spooled:
+    with spooled, warnings.catch_warnings():
+        # Pillow warns about each oddity of a broken file; the outcome says what matters.
+        warnings.simplefilter("ignore", UserWarning)
         try:
             with open_image(spooled, limits.max_pixels) as image:
                 return _derive(image, sha256)
@@ -78,6 +82,8 @@ def _too_many_bytes(limits: PixelLimits) -> str:
 def _reason(error: Exception) -> str:
     if isinstance(error, UnidentifiedImageError):
         return "not an image format the decoder reads"
+    if isinstance(error, Refused):
+        return f"refused: {error}"
     text = str(error)
     if "truncated" in text:
         return "truncated image: the pixel data ends early"

@@ -14,6 +14,8 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from .guards import check_header
+
 try:  # HEIC/HEIF through libheif; AVIF stays with Pillow's own plugin
     import pillow_heif
 
@@ -46,6 +48,7 @@ def open_image(fp: BinaryIO, max_pixels: int) -> Image.Image:
     Pillow's own decompression-bomb guard stays on (it raises past twice
     Image.MAX_IMAGE_PIXELS); only its warning is silenced, because our limit decides.
     """
+    check_header(fp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
