@@ -17,7 +17,7 @@ from .read import TooBig, spool
 from .thumbhash import thumbhash
 
 WEBP_QUALITY = 80
-WEBP_METHOD = 4  # libwebp's default effort (0 fast .. 6 small)
+WEBP_METHOD = 2  # libwebp effort (0 fast .. 6 small): 2.5x faster than 4, ~8% bigger
 REASON_CHARS = 200
 DEFAULT_LIMITS = PixelLimits()
 

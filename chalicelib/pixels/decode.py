@@ -94,8 +94,8 @@ def decode(image: Image.Image, edge: int) -> Image.Image:
     factor = min(small.width // target[0], small.height // target[1])
     if factor >= 2:
         small = small.reduce(factor)
-    if small.size != target:
-        small = small.resize(target, Image.Resampling.LANCZOS)
+    if small.size != target:  # by less than 2x now: bicubic is as sharp as Lanczos, 2x faster
+        small = small.resize(target, Image.Resampling.BICUBIC)
     if turn in TRANSPOSE:
         small = small.transpose(TRANSPOSE[turn])
     return small
