@@ -104,7 +104,9 @@ def decode(image: Image.Image, edge: int) -> Image.Image:
 def to_8bit(image: Image.Image) -> Image.Image:
     """RGB, or RGBA when some pixel is not opaque; 16-bit and float scaled, not clipped."""
     mode = image.mode
-    if mode.startswith("I;16") or mode == "I":
+    if mode == "I;16":  # in place of 16 bits: no 32-bit copy of a big greyscale scan
+        image = image.point(lambda v: v * (1 / 256)).convert("L")
+    elif mode.startswith("I;16") or mode == "I":
         low, high = image.getextrema() if mode == "I" else (0, 65535)
         scale = 255 / 65535 if mode != "I" or high > 255 or low < 0 else 1
         image = image.convert("I").point(lambda v: v * scale).convert("L")
