@@ -30,7 +30,7 @@ def previews(facts: PixelFacts) -> dict[int, Image.Image]:
 
 
 def test_a_camera_jpeg_gets_both_previews_on_the_long_edge():
-    data = camera_jpeg((3000, 2000), make="Cam")
+    data = camera_jpeg((2400, 1600), make="Cam")
     facts = analyse(io.BytesIO(data), size_hint=len(data))
 
     assert facts.error is None and facts.skipped is None
@@ -119,3 +119,26 @@ def test_pillows_bomb_guard_stays_on():
     analyse(io.BytesIO(flat("PNG")))
 
     assert Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS > 0
+
+
+def test_a_big_object_is_spooled_to_disk_and_hashed_on_the_way():
+    from chalicelib.pixels.read import SPOOL_IN_MEMORY, spool
+
+    data = bytes(range(256)) * (SPOOL_IN_MEMORY // 256 + 4096)
+    spooled, sha256 = spool(io.BytesIO(data), max_bytes=len(data))
+    with spooled:
+        assert spooled._rolled  # past SPOOL_IN_MEMORY the copy lives in a temporary file
+        assert spooled.read() == data
+    assert sha256 == hashlib.sha256(data).hexdigest()
+    small, _ = spool(io.BytesIO(b"abc"), max_bytes=3)
+    assert not small._rolled
+
+
+def test_a_jpeg_decodes_at_the_smallest_dct_scale_that_serves_1024():
+    from chalicelib.pixels.decode import decode, open_image
+
+    for size, decoded in (((2400, 1600), (1200, 800)), ((5000, 3000), (1250, 750))):
+        with open_image(io.BytesIO(flat("JPEG", size)), 10**9) as image:
+            preview = decode(image, 1024)
+            assert image.size == decoded  # draft mode: 1/2 and 1/4 of the pixels computed
+        assert max(preview.size) == 1024
