@@ -51,7 +51,10 @@ def dominant_colors(image: Image.Image, count: int = DOMINANT) -> tuple[tuple[st
     palette = quantized.getpalette() or []
     indexes = quantized.tobytes()  # one byte per pixel: its palette index
     visible = mask.tobytes() if mask is not None else None
-    counts = Counter(index for n, index in enumerate(indexes) if visible is None or visible[n])
+    if visible is None:
+        counts = Counter(indexes)
+    else:
+        counts = Counter(index for index, seen in zip(indexes, visible, strict=True) if seen)
     total = image.width * image.height
     kept: list[list] = []  # [rgb, share], most common first
     for index, seen in sorted(counts.items(), key=lambda item: -item[1]):

@@ -26,17 +26,16 @@ def _round(value: float) -> int:
 def _channel(values: list[float], w: int, h: int, nx: int, ny: int):
     """DC term, AC terms normalised to 0..1, and the AC scale of one channel."""
     rows = [values[y * w : (y + 1) * w] for y in range(h)]
+    dots: dict[int, list[float]] = {}  # per horizontal frequency: each row's dot product
     dc, ac, scale = 0.0, [], 0.0
     for cy in range(ny):
         fy = [math.cos(math.pi / h * cy * (y + 0.5)) for y in range(h)]
         cx = 0
         while cx * ny < nx * (ny - cy):
-            fx = [math.cos(math.pi / w * cx * (x + 0.5)) for x in range(w)]
-            f = sum(
-                fy[y] * sum(v * c for v, c in zip(row, fx, strict=True))
-                for y, row in enumerate(rows)
-            )
-            f /= w * h
+            if cx not in dots:
+                fx = [math.cos(math.pi / w * cx * (x + 0.5)) for x in range(w)]
+                dots[cx] = [sum(v * c for v, c in zip(row, fx, strict=True)) for row in rows]
+            f = sum(a * b for a, b in zip(fy, dots[cx], strict=True)) / (w * h)
             if cx or cy:
                 ac.append(f)
                 scale = max(scale, abs(f))
