@@ -40,10 +40,11 @@ def analyse(
     with spooled, warnings.catch_warnings():
         # Pillow warns about each oddity of a broken file; the outcome says what matters.
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit decides
         try:
             with open_image(spooled, limits.max_pixels) as image:
                 return _derive(image, sha256)
-        except OverLimit as over:
+        except (OverLimit, Image.DecompressionBombError) as over:  # Pillow checks frames too
             return PixelFacts.failed(sha256, skipped=f"too many pixels: {over}")
         except Exception as error:  # noqa: BLE001 - any decoder failure is a plain reason
             return PixelFacts.failed(sha256, error=_reason(error))

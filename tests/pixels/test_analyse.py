@@ -115,9 +115,11 @@ def test_the_pixel_limit_is_the_callers():
     assert analyse(io.BytesIO(data), limits=PixelLimits(max_pixels=10_000)).skipped is None
 
 
-def test_pillows_bomb_guard_stays_on():
-    analyse(io.BytesIO(flat("PNG")))
+def test_pillows_bomb_guard_stays_on_above_our_limit():
+    data = png_with_declared_size(30_000, 30_000)  # 900 MP: past twice Pillow's default
+    facts = analyse(io.BytesIO(data), limits=PixelLimits(max_pixels=10**12))
 
+    assert facts.skipped and "decompression bomb" in facts.skipped
     assert Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS > 0
 
 
