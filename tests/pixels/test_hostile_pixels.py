@@ -14,10 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from hostile_corpus import HOSTILE
 
 from chalicelib.pixels import analyse
 from chalicelib.pixels.guards import MAX_TIFF_SEGMENTS
+
+# The corpus lives with the extraction tests. (Not through a conftest.py here:
+# other tests import `conftest` by name and would get this folder's.)
+sys.path.append(str(Path(__file__).resolve().parent.parent / "extraction"))
+from hostile_corpus import HOSTILE
 
 SCRIPT = Path(__file__).with_name("hostile_pixels.py")
 MB = 1024 * 1024
