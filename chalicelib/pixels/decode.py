@@ -83,8 +83,9 @@ def orientation(image: Image.Image) -> int:
 
 def decode(image: Image.Image, edge: int) -> Image.Image:
     """The image's first frame, oriented, 8-bit RGB(A), its long edge at most `edge`."""
-    if image.format == "JPEG":
-        image.draft("RGB" if image.mode == "YCbCr" else None, fitted(image.size, edge))
+    # JPEG and its MPO flavour (phones' multi-picture files) scale in the DCT;
+    # other formats' draft() does nothing.
+    image.draft("RGB" if image.mode == "YCbCr" else None, fitted(image.size, edge))
     image.load()
     # Read after loading: Pillow's TIFF plugin applies the orientation itself
     # while loading (and drops the tag), as pillow-heif does for irot/imir.

@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from images import camera_jpeg, image_bytes, png_with_declared_size
+from images import camera_jpeg, image_bytes, multi_frame, png_with_declared_size
 from PIL import Image
 
 from chalicelib.pixels import PREVIEW_SIZES, PixelFacts, PixelLimits, analyse
@@ -144,3 +144,14 @@ def test_a_jpeg_decodes_at_the_smallest_dct_scale_that_serves_1024():
             preview = decode(image, 1024)
             assert image.size == decoded  # draft mode: 1/2 and 1/4 of the pixels computed
         assert max(preview.size) == 1024
+
+
+def test_a_multi_picture_jpeg_decodes_its_first_picture_in_draft_mode():
+    from chalicelib.pixels.decode import decode, open_image
+
+    data = multi_frame("MPO", size=(2400, 1600), frames=2, quality=80)
+    with open_image(io.BytesIO(data), 10**9) as image:
+        assert image.format == "MPO"
+        preview = decode(image, 1024)
+        assert image.size == (1200, 800)
+    assert preview.size == (1024, 683)
