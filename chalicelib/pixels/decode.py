@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - the bundle ships it (requirements.txt)
     pillow_heif = None
 
 ORIENTATION = 0x0112
+JP2_HEADER_SCAN = 64 * 1024  # the codestream's main header comes early in a JP2
 # The EXIF orientation's transposes, as ImageOps.exif_transpose applies them.
 # Applied by hand, after shrinking, because that helper reads the tag from the
 # image it gets, and the shrunken copy no longer carries a TIFF's tags.
@@ -86,6 +87,8 @@ def decode(image: Image.Image, edge: int) -> Image.Image:
     # JPEG and its MPO flavour (phones' multi-picture files) scale in the DCT;
     # other formats' draft() does nothing.
     image.draft("RGB" if image.mode == "YCbCr" else None, fitted(image.size, edge))
+    if image.format == "JPEG2000":
+        _jpeg2000_resolution(image, fitted(image.size, edge))
     image.load()
     # Read after loading: Pillow's TIFF plugin applies the orientation itself
     # while loading (and drops the tag), as pillow-heif does for irot/imir.
@@ -100,6 +103,23 @@ def decode(image: Image.Image, edge: int) -> Image.Image:
     if turn in TRANSPOSE:
         small = small.transpose(TRANSPOSE[turn])
     return small
+
+
+def _jpeg2000_resolution(image: Image.Image, target: tuple[int, int]) -> None:
+    """Have OpenJPEG decode a lower resolution level (each halves both sides), as far as
+    the codestream has levels: asking for more fails the decode."""
+    factor = min(image.width // target[0], image.height // target[1])
+    fp = image.fp
+    where = fp.tell()
+    fp.seek(0)
+    head = fp.read(JP2_HEADER_SCAN)
+    fp.seek(where)
+    siz = head.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: the main header starts
+    cod = head.find(b"\xff\x52", siz) if siz >= 0 else -1  # COD: coding style defaults
+    if cod < 0 or len(head) <= cod + 9 or factor < 2:
+        return
+    levels = head[cod + 9]  # Lcod (2), Scod, progression, layers (2), MCT, then levels
+    image.reduce = min(levels, factor.bit_length() - 1)
 
 
 def to_8bit(image: Image.Image) -> Image.Image:

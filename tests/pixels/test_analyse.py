@@ -155,3 +155,15 @@ def test_a_multi_picture_jpeg_decodes_its_first_picture_in_draft_mode():
         preview = decode(image, 1024)
         assert image.size == (1200, 800)
     assert preview.size == (1024, 683)
+
+
+@pytest.mark.parametrize(("resolutions", "decoded"), [(6, (1200, 800)), (1, (2400, 1600))])
+def test_a_jpeg2000_decodes_a_lower_resolution_level_when_it_has_one(resolutions, decoded):
+    from chalicelib.pixels.decode import decode, open_image
+
+    data = flat("JPEG2000", (2400, 1600), num_resolutions=resolutions)
+    with open_image(io.BytesIO(data), 10**9) as image:
+        preview = decode(image, 1024)
+        assert image.size == decoded  # a single-level codestream is decoded in full
+    assert preview.size == (1024, 683)
+    assert analyse(io.BytesIO(data)).average_color == "#c8285a"
