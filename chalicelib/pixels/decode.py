@@ -1,8 +1,9 @@
 """Decode an image once, at the smallest scale that still serves the largest preview.
 
 JPEG decodes through draft mode (libjpeg's DCT scaling: 1/2, 1/4, 1/8 of the
-pixels are computed at all); other formats decode in full and are reduced by
-whole factors (`Image.reduce`) before the final resampling. The EXIF
+pixels are computed at all), JPEG 2000 at a lower resolution level; other
+formats decode in full and are reduced by whole factors (`Image.reduce`)
+before the final resampling. The EXIF
 orientation is applied after shrinking (rotating 1024 px instead of 24 MP),
 and every mode ends as 8-bit RGB, or RGBA when the image has real alpha.
 """
@@ -26,8 +27,8 @@ except ImportError:  # pragma: no cover - the bundle ships it (requirements.txt)
 ORIENTATION = 0x0112
 JP2_HEADER_SCAN = 64 * 1024  # the codestream's main header comes early in a JP2
 # The EXIF orientation's transposes, as ImageOps.exif_transpose applies them.
-# Applied by hand, after shrinking, because that helper reads the tag from the
-# image it gets, and the shrunken copy no longer carries a TIFF's tags.
+# Applied by hand after shrinking (turning 1024 px, not the full decode), with
+# the tag read off the opened image: the shrunken copy no longer carries it.
 TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
