@@ -116,10 +116,12 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
         assert not any(n.startswith(("boto3/", "botocore/", "s3transfer/")) for n in names)
         abi = f"cpython-{LAMBDA_RUNTIME.removeprefix('python').replace('.', '')}"
         # Extension modules (PIL/_imaging...) and the libraries auditwheel
-        # bundled next to them (libjpeg, ...). pillow-heif is a test-only
-        # dependency (our HEIF reader parses the boxes itself): not shipped.
-        assert not any(n.startswith(("pillow_heif", "_pillow_heif")) for n in names)
-        for modules_prefix, libs_prefix in (("PIL/", "pillow.libs/"),):
+        # bundled next to them (libjpeg, libheif, ...). pillow-heif decodes
+        # HEIC for the pixels stage (metadata extraction parses HEIF boxes itself).
+        for modules_prefix, libs_prefix in (
+            ("PIL/", "pillow.libs/"),
+            ("_pillow_heif", "pillow_heif.libs/"),
+        ):
             modules = [n for n in names if n.startswith(modules_prefix) and n.endswith(".so")]
             libraries = [n for n in names if n.startswith(libs_prefix) and ".so" in n]
             assert modules and libraries, f"no Linux build of {modules_prefix}"
@@ -127,7 +129,7 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
                 assert name.endswith(f".{abi}-x86_64-linux-gnu.so"), name
             for name in modules + libraries:
                 _assert_elf_x86_64(archive.read(name), name)
-        for dist in ("pillow",):
+        for dist in ("pillow", "pillow_heif"):
             (wheel,) = [
                 n
                 for n in names
