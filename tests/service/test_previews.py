@@ -265,3 +265,21 @@ def test_reconcile_queues_missed_records_removes_orphans_and_rebuilds_counts(
     assert reconcile(deps).duplicates_rewritten == 0  # nothing left to repair
     uploader.remove("uploads/r2.jpg")  # and the rebuilt group item is right
     assert json.loads(get(client, "/summary").body)["duplicates"]["groups"] == 0
+
+
+def test_an_object_archived_since_its_record_gets_a_reason_not_retries(
+    deps, queue, client, uploader
+) -> None:
+    uploader.upload("uploads/cold.jpg", jpeg(scene((64, 48))))
+    deps.s3.copy_object(
+        Bucket=BUCKET,
+        Key="uploads/cold.jpg",
+        CopySource={"Bucket": BUCKET, "Key": "uploads/cold.jpg"},
+        StorageClass="GLACIER",
+        MetadataDirective="REPLACE",
+    )
+    assert [o["action"] for o in run_stage(queue)] == ["enriched"]
+    record = deps.catalog.get("uploads/cold.jpg")
+    assert "archived" in record["preview_error"] and "preview" not in record
+    response = get(client, "/images/preview?s3objectkey=cold.jpg")
+    assert response.status_code == 404 and "archived" in json.loads(response.body)["Message"]
