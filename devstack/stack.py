@@ -125,7 +125,9 @@ def serve(options: Options, running: Running) -> int:
         folder = ObjectFolder(options.data, bucket)
         if options.reset:
             shutil.rmtree(options.data / "catalog", ignore_errors=True)
-            print(f"RESET=1: forgot {_images(folder.clear())} kept in {_shown(options.data)}")
+            images = folder.count(prefix)  # not the previews kept beside them
+            folder.clear()
+            print(f"RESET=1: forgot {_images(images)} kept in {_shown(options.data)}")
         catalog = ("--table", table, "--prefix", prefix)
         running.emulator = children.start_emulator(
             options.aws_port, bucket, region, options.data, *catalog
@@ -144,7 +146,7 @@ def serve(options: Options, running: Running) -> int:
     try:
         queue_url = provision(boto3.session.Session(), deps.settings)
         pixels_url = provision_pixels_queue(boto3.session.Session(), deps.settings)
-        indexed = folder.count() if folder else None
+        indexed = folder.count(prefix) if folder else None
         line = restore_catalog(deps, folder and options.data, indexed or 0, options.workers)
         if line:
             print(line)

@@ -55,7 +55,8 @@ def inspect_app(**env: str) -> dict:
 
 def test_defaults_are_open_and_without_cors() -> None:
     found = inspect_app()
-    assert len(found["routes"]) == 9  # images, download, uploads, summary + 4 facets, openapi
+    # images, download, preview, duplicates, uploads, summary + 4 facets, openapi
+    assert len(found["routes"]) == 11
     assert all(
         r == {"api_key_required": False, "cors_origin": None} for r in found["routes"].values()
     )
