@@ -45,7 +45,8 @@ class Settings:
     preview_max_pixels: int = 200_000_000
 
     def __post_init__(self) -> None:
-        check_derived_prefix(self.derived_prefix, self.prefix)
+        if self.previews:  # with the stage off nothing is written under it
+            check_derived_prefix(self.derived_prefix, self.prefix)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:

@@ -207,6 +207,10 @@ def test_settings_refuse_previews_inside_the_uploads_prefix() -> None:
     with pytest.raises(ValueError, match="must not contain each other"):
         Settings.from_env({"IMAGES_PREFIX": "derived/in/", "IMAGES_DERIVED_PREFIX": "derived/"})
     assert Settings.from_env({"IMAGES_PREVIEWS": "false"}).previews is False
+    # A whole-bucket prefix works only with the stage off (previews would be uploads).
+    with pytest.raises(ValueError, match="must not contain each other"):
+        Settings.from_env({"IMAGES_PREFIX": ""})
+    assert Settings.from_env({"IMAGES_PREFIX": "", "IMAGES_PREVIEWS": "off"}).prefix == ""
     assert Settings.from_env({}).previews is True
 
 
