@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import pixel_reconcile
 from chalicelib.catalog.summary import COUNTER_PREFIXES, FACET_PREFIXES, counter_changes
 from chalicelib.dependencies import Dependencies
 from chalicelib.reconcile_payload import PHASES, Position
@@ -136,6 +137,8 @@ def _facets(
     if should_stop():
         return Position("facets", force=position.force)
     report.facets_rewritten, report.facets_busy = deps.catalog.rebuild_facets()
+    report.duplicates_rewritten, report.duplicates_busy = pixel_reconcile.rebuild_duplicates(deps)
+    report.previews_removed = pixel_reconcile.sweep_previews(deps)
     progress("facets", report.facets_rewritten)
     return None
 

@@ -265,6 +265,9 @@ def _finish(deps: Dependencies, store: JobStore, item: WorkItem, stop: StopCheck
             "counters_busy": report.counters_busy,
             "facets_rewritten": report.facets_rewritten,
             "facets_busy": report.facets_busy,
+            "previews_removed": report.previews_removed,
+            "duplicates_rewritten": report.duplicates_rewritten,
+            "duplicates_busy": report.duplicates_busy,
         },
         _kept(),
     )

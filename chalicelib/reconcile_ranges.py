@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import pixel_reconcile
 from chalicelib.catalog.catalog import CatalogBusyError
 from chalicelib.catalog.records import STATUS_UNREADABLE
 from chalicelib.dependencies import Dependencies
@@ -47,12 +48,17 @@ class ReconcileReport:
     counters_busy: list[int] = field(default_factory=list)
     facets_rewritten: int = 0
     facets_busy: bool = False
+    # The pixel stage (chalicelib/pixel_reconcile.py).
+    previews_queued: int = 0
+    previews_removed: int = 0
+    duplicates_rewritten: int = 0
+    duplicates_busy: bool = False
     # Set when a phase stopped early: pass it back as `{"resume": ...}`.
     resume: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
-        busy = self.counters_busy or self.facets_busy
+        busy = self.counters_busy or self.facets_busy or self.duplicates_busy
         return self.resume is None and not busy and not self.failed
 
     def fail(self, key: str) -> None:
@@ -129,6 +135,8 @@ def records_in_segment(
             try:
                 outcome = deps.ingestor.forget_if_gone(key, entry.revision)
                 report.removed += outcome.action == "deleted"
+                if outcome.action == "unchanged":
+                    report.previews_queued += pixel_reconcile.record_checked(deps, key, entry)
             except (ClientError, BotoCoreError, CatalogBusyError):
                 report.fail(key)
         progress("records", checked)

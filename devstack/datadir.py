@@ -77,8 +77,19 @@ class ObjectFolder:
             except (OSError, ValueError, KeyError, TypeError):
                 continue
 
-    def count(self) -> int:
-        return sum(1 for _ in self._files())
+    def count(self, prefix: str | None = None) -> int:
+        """How many objects are kept (with `prefix`: whose key starts with it, which
+        reads each file's one-line header: previews under `derived/` are no images)."""
+        if prefix is None:
+            return sum(1 for _ in self._files())
+        found = 0
+        for path in self._files():
+            try:
+                with path.open("rb") as stored:
+                    found += json.loads(stored.readline())["key"].startswith(prefix)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+        return found
 
     def clear(self) -> int:
         """Forget every object (RESET=1); returns how many there were."""

@@ -84,6 +84,7 @@ class Running:
     api: subprocess.Popen | None = None
     pump: Any = None
     work: Any = None
+    pixels_pump: Any = None
 
 
 def main() -> int:
@@ -102,10 +103,10 @@ def main() -> int:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-        if running.work is not None:
-            running.work.stop()  # the reconcile workers write to the emulator too
-        if running.pump is not None:
-            running.pump.stop()  # first: its handlers may still be writing to the emulator
+        # First: their handlers may still be writing to the emulator.
+        for pump in (running.work, running.pump, running.pixels_pump):
+            if pump is not None:
+                pump.stop()
         children.stop(running.api)
         children.stop(running.emulator)
         if stopped:
@@ -132,7 +133,9 @@ def serve(options: Options, running: Running) -> int:
         folder = ObjectFolder(options.data, bucket)
         if options.reset:
             shutil.rmtree(options.data / "catalog", ignore_errors=True)
-            print(f"RESET=1: forgot {_images(folder.clear())} kept in {_shown(options.data)}")
+            images = folder.count(prefix)  # not the previews kept beside them
+            folder.clear()
+            print(f"RESET=1: forgot {_images(images)} kept in {_shown(options.data)}")
         catalog = ("--table", table, "--prefix", prefix)
         running.emulator = children.start_emulator(
             options.aws_port, bucket, region, options.data, *catalog
@@ -143,14 +146,15 @@ def serve(options: Options, running: Running) -> int:
     # Imported only now: the app reads its settings from the environment.
     sys.path.insert(0, str(PROJECT_DIR))
     import app as application
-    from devstack.provision import provision
+    from devstack.provision import provision, provision_pixels_queue
     from devstack.pump import EventPump
     from devstack.rebuild import restore_catalog
 
     deps = application.deps
     try:
         queue_url = provision(boto3.session.Session(), deps.settings)
-        indexed = folder.count() if folder else None
+        pixels_url = provision_pixels_queue(boto3.session.Session(), deps.settings)
+        indexed = folder.count(prefix) if folder else None
         line = restore_catalog(deps, folder and options.data, indexed or 0, options.workers)
         if line:
             print(line)
@@ -177,6 +181,11 @@ def serve(options: Options, running: Running) -> int:
         budget_seconds=options.reconcile_budget,
     )
     running.work.start()
+    if deps.settings.previews:  # the pixel stage, as Lambda's SQS event source would call it
+        from devstack.sqs_pump import SqsPump
+
+        running.pixels_pump = SqsPump(boto3.client("sqs"), pixels_url, application.pixels_stage)
+        running.pixels_pump.start()
     running.api = _start_api(options)
     api = f"http://127.0.0.1:{options.api_port}"
     info = state.StackInfo(

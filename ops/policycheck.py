@@ -50,7 +50,8 @@ PRESIGNED_POST = ("s3", "generate_presigned_post")
 
 # Resource kinds: "object" (a key under the prefix), "bucket", "table", "index",
 # "queue" (the failed-events queue, which Lambda itself sends to), "work_queue"
-# (the reconcile work queue).
+# (the reconcile work queue), "derived" (a preview under the derived prefix),
+# "pixels-queue" (the pixel stage's queue).
 _GET = (("s3:GetObject", "object"), ("s3:ListBucket", "bucket"))  # ListBucket: 404, not 403
 OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "get_object"): _GET,
@@ -64,6 +65,8 @@ OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "upload_file"): (("s3:PutObject", "object"),),
     ("s3", "upload_fileobj"): (("s3:PutObject", "object"),),
     ("s3", "delete_object"): (("s3:DeleteObject", "object"),),
+    # DeleteObjects is authorized as s3:DeleteObject on each key.
+    ("s3", "delete_objects"): (("s3:DeleteObject", "object"),),
     ("s3", "copy_object"): (("s3:GetObject", "object"), ("s3:PutObject", "object")),
     ("dynamodb", "get_item"): (("dynamodb:GetItem", "table"),),
     ("dynamodb", "put_item"): (("dynamodb:PutItem", "table"),),
@@ -78,10 +81,19 @@ OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("dynamodb", "scan"): (("dynamodb:Scan", "table"),),
     # Authorized per contained action, never as "TransactWriteItems" (see below).
     ("dynamodb", "transact_write_items"): (),
-    # Reconcile jobs: the coordinator and the workers queue work items.
+    # The reconcile work queue; the pixel queue's module is told apart below.
     ("sqs", "get_queue_url"): (("sqs:GetQueueUrl", "work_queue"),),
     ("sqs", "send_message_batch"): (("sqs:SendMessage", "work_queue"),),
     ("sqs", "send_message"): (("sqs:SendMessage", "work_queue"),),
+}
+# Queue calls by module: the pixel stage's queue, not the reconcile work queue.
+PIXEL_QUEUE_MODULES = {"chalicelib/pixel_queue.py"}
+# S3 object calls on previews, by the module that makes them and the operation: their
+# keys are under the derived prefix, never under the uploads prefix.
+DERIVED_OBJECT_CALLS = {
+    ("chalicelib/pixel_queue.py", "delete_objects"),
+    ("chalicelib/previews.py", "put_object"),
+    ("chalicelib/preview_api.py", "get_object"),
 }
 # TransactWriteItems: DynamoDB authorizes each contained action as its own
 # API action (developer guide, "Using IAM with DynamoDB transactions").
@@ -175,9 +187,15 @@ def needs(calls: Iterable[ClientCall]) -> tuple[list[Need], list[ClientCall]]:
         if key not in OPERATIONS:
             unknown.append(call)
             continue
+        module = call.where.rsplit(":", 1)[0]
+        derived = (module, call.operation) in DERIVED_OBJECT_CALLS
         for action, kind in OPERATIONS[key]:
             if kind == "table" and call.index is not None:
                 kind = f"index:{call.index}"
+            if kind == "object" and derived:
+                kind = "derived"
+            if kind == "work_queue" and module in PIXEL_QUEUE_MODULES:
+                kind = "pixels-queue"
             found.append(Need(action, kind, call))
         if call.operation == "transact_write_items":
             # Parts not visible in the module: assume any of them.
@@ -196,6 +214,8 @@ class Resources:
     indexes: tuple[str, ...]
     queue: str = ""  # the failed-events queue (kind "queue")
     work_queue: str = ""  # the reconcile work queue (kind "work_queue")
+    derived: str = "derived/"  # the previews' prefix (kind "derived")
+    pixels_queue: str = "image-metadata-pixels"  # kind "pixels-queue"
     region: str = "us-east-1"
     account: str = "123456789012"  # AWS's documentation placeholder, not an account
 
@@ -211,6 +231,10 @@ class Resources:
             return [f"arn:aws:sqs:{self.region}:{self.account}:{self.queue}"]
         if kind == "work_queue":
             return [f"arn:aws:sqs:{self.region}:{self.account}:{self.work_queue}"]
+        if kind == "derived":
+            return [f"arn:aws:s3:::{self.bucket}/{self.derived}some/image.jpg/etag/256.webp"]
+        if kind == "pixels-queue":
+            return [f"arn:aws:sqs:{self.region}:{self.account}:{self.pixels_queue}"]
         if kind.startswith("index:"):
             name = kind.split(":", 1)[1]
             names = self.indexes if name == "*" else (name,)

@@ -193,9 +193,13 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "counters_busy": [int(n) for n in item.get("counters_busy", [])],
         "facets_rewritten": int(item.get("facets_rewritten", 0)),
         "facets_busy": bool(item.get("facets_busy", False)),
+        "previews_removed": int(item.get("previews_removed", 0)),
+        "duplicates_rewritten": int(item.get("duplicates_rewritten", 0)),
+        "duplicates_busy": bool(item.get("duplicates_busy", False)),
         "complete": item["state"] == "finished"
         and not dead
         and not int(item.get("failed", 0))
         and not item.get("counters_busy")
-        and not item.get("facets_busy"),
+        and not item.get("facets_busy")
+        and not item.get("duplicates_busy"),
     }

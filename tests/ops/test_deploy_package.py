@@ -41,6 +41,16 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
+def _event_source(package: dict[str, Any], function: str) -> dict[str, Any]:
+    """The one SQS event source mapping that feeds `function`."""
+    (mapping,) = [
+        m
+        for m in _resources(package, "aws_lambda_event_source_mapping").values()
+        if m["function_name"] == f"${{aws_lambda_function.{function}.arn}}"
+    ]
+    return mapping
+
+
 def _resources(package: dict[str, Any], kind: str) -> dict[str, Any]:
     return package["terraform"]["resource"].get(kind, {})
 
@@ -74,6 +84,13 @@ def test_both_s3_notifications_are_filtered_to_the_prefix(package: dict) -> None
         (("s3:ObjectCreated:*",), "${aws_lambda_function.on_object_created.arn}", "uploads/"),
         (("s3:ObjectRemoved:*",), "${aws_lambda_function.on_object_removed.arn}", "uploads/"),
     }
+
+
+def test_the_pixel_stage_is_fed_by_its_queue_one_message_at_a_time(package: dict) -> None:
+    env = load_config(ROOT)["stages"][STAGE]["environment_variables"]
+    mapping = _event_source(package, "pixels_stage")
+    assert mapping["event_source_arn"].endswith(":" + env["IMAGES_PIXELS_QUEUE"])
+    assert mapping["batch_size"] == 1
 
 
 def test_every_route_is_in_the_api(package: dict) -> None:
@@ -115,9 +132,10 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
         # The runtime's boto3 is used (docs/deploy.md, "boto3 is not bundled").
         assert not any(n.startswith(("boto3/", "botocore/", "s3transfer/")) for n in names)
         abi = f"cpython-{LAMBDA_RUNTIME.removeprefix('python').replace('.', '')}"
-        # Extension modules (PIL/_imaging...) and the libraries auditwheel
-        # bundled next to them (libjpeg, libheif, ...). pillow-heif decodes
-        # HEIC for the pixels stage (metadata extraction parses HEIF boxes itself).
+        # Extension modules (PIL/_imaging..., _pillow_heif) and the libraries
+        # auditwheel bundled next to them (libjpeg, libheif, ...): the pixel
+        # stage decodes HEIC with pillow-heif, so its Linux build ships too.
+        assert "chalicelib/previews.py" in names and "chalicelib/pixels/analyse.py" in names
         for modules_prefix, libs_prefix in (
             ("PIL/", "pillow.libs/"),
             ("_pillow_heif", "pillow_heif.libs/"),
@@ -183,8 +201,7 @@ def test_the_reconcile_worker_reads_the_work_queue_one_item_at_a_time_capped(
     package: dict,
 ) -> None:
     env = load_config(ROOT)["stages"][STAGE]["environment_variables"]
-    (mapping,) = _resources(package, "aws_lambda_event_source_mapping").values()
-    assert mapping["function_name"] == "${aws_lambda_function.reconcile_worker.arn}"
+    mapping = _event_source(package, "reconcile_worker")
     assert mapping["event_source_arn"].endswith(f":{env['IMAGES_RECONCILE_QUEUE']}")
     assert mapping["batch_size"] == 1
     ceiling = app_module.deps.settings.reconcile_workers

@@ -27,13 +27,25 @@ CONFIG = load_config(ROOT)
 DEPLOYED_STAGES = [s for s, c in CONFIG["stages"].items() if c.get("lambda_functions")]
 FUNCTIONS = functions(CONFIG)
 # Everything that runs in Lambda: app.py and the whole chalicelib package.
-LAMBDA_SOURCES = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+# chalicelib/pixels/ is left out: it never imports boto3 (tests/test_layering.py), and its
+# Pillow calls (`image.copy()`) share names with boto3 helpers.
+LAMBDA_SOURCES = [
+    ROOT / "app.py",
+    *sorted(
+        path
+        for path in (ROOT / "chalicelib").rglob("*.py")
+        if "pixels" not in path.relative_to(ROOT / "chalicelib").parts[:1]
+    ),
+]
 CASES = [(stage, function) for stage in DEPLOYED_STAGES for function in FUNCTIONS]
 # Lambda sends a failed event to the on-failure destination with the function's role.
 DESTINATION = pc.ClientCall("ops/wiring.py (on-failure destination)", "sqs", "send_message")
 # Lambda's SQS event source receives and deletes the worker's messages with its role.
 EVENT_SOURCE = pc.ClientCall("app.py (SQS event source)", "sqs", "receive_message")
 EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+# Lambda's event source mapping polls the pixel queue with the stage's own role.
+POLLER = pc.ClientCall("Lambda SQS event source (pixels_stage)", "sqs", "receive_message")
+POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
 
 def _indexes(table: str) -> tuple[str, ...]:
@@ -46,7 +58,14 @@ def _policy(stage: str, function: str) -> tuple[dict, pc.Resources]:
     s = stage_settings(CONFIG, stage)
     queue = failed_events_queue_name(CONFIG["app_name"], stage)
     resources = pc.Resources(
-        s.bucket, s.prefix, s.table, _indexes(s.table), queue=queue, work_queue=s.reconcile_queue
+        s.bucket,
+        s.prefix,
+        s.table,
+        _indexes(s.table),
+        queue=queue,
+        work_queue=s.reconcile_queue,
+        derived=s.derived_prefix,
+        pixels_queue=s.pixels_queue,
     )
     return json.loads(path.read_text()), resources
 
@@ -67,6 +86,8 @@ def needs() -> dict[str, list[pc.Need]]:
             needed.append(pc.Need("sqs:SendMessage", "queue", DESTINATION))
         if function == "reconcile_worker":  # its SQS event source polls with its role
             needed += [pc.Need(a, "work_queue", EVENT_SOURCE) for a in EVENT_SOURCE_ACTIONS]
+        if function == "pixels_stage":
+            needed += [pc.Need(action, "pixels-queue", POLLER) for action in POLLING]
         found[function] = needed
     # The analysis must see the calls we know are there, or it sees nothing at all.
     operations = {f: {n.call.operation for n in needed} for f, needed in found.items()}
@@ -77,6 +98,8 @@ def needs() -> dict[str, list[pc.Need]]:
     assert {"list_objects_v2", "scan", "send_message_batch"} <= operations["reconcile_worker"]
     assert "send_message_batch" in operations["reconcile"]  # it starts jobs
     assert not any(o.endswith("message_batch") for o in operations["scheduled_reconcile"])
+    assert {"get_object", "put_object", "transact_write_items"} <= operations["pixels_stage"]
+    assert {"send_message", "delete_objects"} <= operations["on_object_created"]
     return found
 
 
@@ -123,7 +146,31 @@ FORBIDDEN = {
     "reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
     "scheduled_reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
     "reconcile_worker": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
+    # Writes previews, never uploads; reads no index, scans nothing.
+    "pixels_stage": [
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "dynamodb:Scan",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+    ],
 }
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_only_the_pixel_stage_writes_previews_and_only_under_the_derived_prefix(stage) -> None:
+    s = stage_settings(CONFIG, stage)
+    preview = f"arn:aws:s3:::{s.bucket}/{s.derived_prefix}a.jpg/etag/256.webp"
+    upload = f"arn:aws:s3:::{s.bucket}/{s.prefix}a.jpg"
+    queue = f"arn:aws:sqs:us-east-1:123456789012:{s.pixels_queue}"
+    for function in FUNCTIONS:
+        policy, _ = _policy(stage, function)
+        writer = function == "pixels_stage"
+        assert pc.allows(policy, "s3:PutObject", preview) is writer, function
+        assert pc.allows(policy, "sqs:ReceiveMessage", queue) is writer, function
+    stage_policy, _ = _policy(stage, "pixels_stage")
+    assert pc.allows(stage_policy, "s3:GetObject", upload)
+    assert not pc.allows(stage_policy, "s3:PutObject", upload)
 
 
 @pytest.mark.parametrize(("stage", "function"), CASES)

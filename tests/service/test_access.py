@@ -55,8 +55,8 @@ def inspect_app(**env: str) -> dict:
 
 def test_defaults_are_open_and_without_cors() -> None:
     found = inspect_app()
-    # images, download, uploads, summary + 4 facets, openapi, reconcile jobs
-    assert len(found["routes"]) == 10
+    # images, download, preview, duplicates, uploads, summary + 4 facets, openapi, reconcile jobs
+    assert len(found["routes"]) == 12
     assert all(
         r == {"api_key_required": False, "cors_origin": None} for r in found["routes"].values()
     )
