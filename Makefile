@@ -57,8 +57,9 @@ redrive: $(STACK_STAMP)  ## replay failed events, then report what each did
 install: $(DEV_STAMP)
 
 # ExifTool is the reference the extraction is checked against; jq and curl run
-# the documentation's examples in the tests (Debian packages).
-SYSTEM_TOOLS := exiftool:libimage-exiftool-perl jq:jq curl:curl
+# the documentation's examples in the tests; Chromium runs the web page's tests
+# (Debian packages).
+SYSTEM_TOOLS := exiftool:libimage-exiftool-perl jq:jq curl:curl chromium:chromium
 system-tools:
 	@missing=; for tool in $(SYSTEM_TOOLS); do \
 	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
