@@ -2,6 +2,7 @@
 
 - `chalicelib.extraction` is pure: no AWS SDK, no Chalice, nothing else of chalicelib.
 - `chalicelib.catalog` may use the AWS SDK but no other part of chalicelib.
+- `chalicelib.pixels` is pure too: Pillow, no AWS SDK, no Chalice, nothing else of chalicelib.
 - nothing in chalicelib imports the app, the local stack, ops or the tests.
 """
 
@@ -18,6 +19,7 @@ NEVER = ("app", "devstack", "ops", "tests", "bench")
 RULES = {
     "chalicelib.extraction": ("boto3", "botocore", "chalice", "chalicelib"),
     "chalicelib.catalog": ("chalice", "chalicelib"),
+    "chalicelib.pixels": ("boto3", "botocore", "chalice", "chalicelib"),
 }
 
 
@@ -69,6 +71,7 @@ def test_the_package_has_both_layers() -> None:
     names = {module_name(p) for p in modules()}
     assert "chalicelib.extraction.extract" in names
     assert "chalicelib.catalog.catalog" in names
+    assert "chalicelib.pixels.analyse" in names
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: module_name(p))
@@ -86,6 +89,9 @@ def test_module_respects_the_layering(path: Path) -> None:
         ("extraction/formats/bad.py", "from ...catalog import layout\n", "chalicelib.catalog"),
         ("catalog/bad.py", "from chalicelib.extraction.extract import x\n", "extraction"),
         ("catalog/bad.py", "from chalicelib.s3file import ObjectInfo\n", "chalicelib.s3file"),
+        ("pixels/bad.py", "import boto3\n", "imports boto3"),
+        ("pixels/bad.py", "from chalicelib.catalog import records\n", "chalicelib.catalog"),
+        ("pixels/bad.py", "from chalicelib import settings\n", "chalicelib"),
         ("bad.py", "import app\n", "imports app"),
         ("bad.py", "from devstack import pump\n", "devstack"),
     ],
@@ -105,6 +111,7 @@ def test_the_checker_catches_a_violation(
     [
         ("extraction/ok.py", "from chalicelib.extraction.budget import B\nfrom PIL import Image\n"),
         ("extraction/formats/ok.py", "from .. import budget\nfrom . import ImageFacts\n"),
+        ("pixels/ok.py", "from chalicelib.pixels.facts import Preview\nimport pillow_heif\n"),
         ("catalog/ok.py", "import boto3\nfrom chalicelib.catalog.records import to_dynamo\n"),
         ("ok.py", "from chalicelib.catalog.catalog import Catalog\nimport boto3\n"),
     ],
