@@ -10,7 +10,7 @@ sum     = $(shell cat $(1) | cksum | cut -d' ' -f1)
 STACK_STAMP := $(VENV)/.stack-$(call sum,requirements.txt requirements-local.txt)
 DEV_STAMP   := $(VENV)/.dev-$(call sum,requirements.txt requirements-local.txt requirements-dev.txt)
 
-.PHONY: dev upload test lint install system-tools clean deploy destroy reconcile redrive
+.PHONY: dev upload test lint install system-tools clean deploy destroy reconcile redrive screenshots
 
 # PORT, LOCAL_AWS_PORT, DATA_DIR, RESET=1, RELOAD=1, WORKERS: see devstack/stack.py.
 dev: $(STACK_STAMP)  ## run the whole service locally (emulator, event pump, API); Ctrl-C stops it
@@ -24,6 +24,10 @@ test: $(DEV_STAMP) system-tools  ## lint, then the whole test suite (unit, app, 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The web page's screenshots in docs/images/ (a fresh local stack with sample images; ~30 s).
+screenshots: $(DEV_STAMP) system-tools
+	$(BIN)/python tests/web/screenshots.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 // The details panel: preview, file facts, camera, exposure, place, colours,
 // XMP/IPTC, the whole EXIF table, download and duplicates. Text nodes only.
 import { api, apiKey, apiUrl, downloadWithKey } from './api.js';
-import { h, clear, fileName, formatBytes, isColour } from './dom.js';
+import { h, append, clear, fileName, formatBytes, isColour } from './dom.js';
 import { picture } from './thumbs.js';
 
 const panel = () => document.getElementById('details');
@@ -99,7 +99,7 @@ export async function openDetails(key, openOther, opener) {
   const camera = record.camera || {};
   const xmp = record.xmp || {};
   const iptc = record.iptc || {};
-  clear(box).append(
+  append(clear(box), [
     h('div', { class: 'panel-head' },
       h('h2', { id: 'details-title', tabindex: '-1' }, fileName(key)),
       h('button', { type: 'button', class: 'close', 'aria-label': 'Close details', onclick: () => closeDetails() }, '×')),
@@ -109,7 +109,7 @@ export async function openDetails(key, openOther, opener) {
     section('File', facts([['Key', record.s3objectkey], ['Status', record.status], ['Problem', record.error],
       ['Format', record.format], ['Type', record.mime_type], ['Size', formatBytes(record.size)],
       ['Dimensions', record.width ? `${record.display_width} × ${record.display_height}` : null],
-      ['Megapixels', record.megapixels ? record.megapixels.toFixed(1) : null],
+      ['Megapixels', record.megapixels ? record.megapixels.toFixed(record.megapixels < 1 ? 3 : 1) : null],
       ['Colour profile', record.icc_profile], ['Uploaded', record.last_modified]])),
     section('Camera', facts([['Make', camera.make], ['Model', camera.model], ['Lens', camera.lens],
       ['Software', camera.software], ['Taken', record.taken_at], ...exposure(record.exposure)])),
@@ -120,7 +120,7 @@ export async function openDetails(key, openOther, opener) {
       ['IPTC caption', iptc.caption], ['IPTC keywords', list(iptc.keywords)], ['By-line', list(iptc.byline)]])),
     exifTable(record.exif),
     await duplicates(record, openOther),
-  );
+  ]);
   box.hidden = false;
   document.getElementById('details-title').focus();
 }

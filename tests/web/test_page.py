@@ -69,6 +69,7 @@ def test_the_details_panel_shows_camera_gps_and_exif_and_the_keyboard_works(tab,
     expect(panel.get_by_role("link", name="Open in OpenStreetMap")).to_have_attribute(
         "href", re.compile(r"mlat=51\.5007&mlon=-0\.1246")
     )
+    assert not re.search(r"\b(null|undefined|NaN)\b", panel.inner_text())  # absent means unsaid
     expect(panel.locator(".map")).to_be_visible()  # tiles cannot load here; the map still does
     panel.locator("summary", has_text="EXIF").click()
     expect(panel.locator(".exif tr", has_text="Model")).to_contain_text("Canon EOS R5")
