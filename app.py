@@ -18,7 +18,7 @@ from chalice import (
     NotFoundError,
     Response,
 )
-from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event
+from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event, SQSEvent
 
 from chalicelib import webpage
 from chalicelib.catalog.records import record_etag
@@ -44,6 +44,10 @@ from chalicelib.params import (
     parse_json_body,
     parse_limit,
 )
+from chalicelib.preview_api import Answer, parse_size
+from chalicelib.preview_api import duplicates as duplicates_of
+from chalicelib.preview_api import preview as preview_of
+from chalicelib.previews import handle_body
 from chalicelib.reconcile import reconcile
 from chalicelib.reconcile_payload import parse_payload
 from chalicelib.redact import redact
@@ -135,6 +139,20 @@ def on_object_created(event: S3Event) -> dict[str, Any]:
 )
 def on_object_removed(event: S3Event) -> dict[str, Any]:
     return _handle("object_removed", event, deps.ingestor.object_removed)
+
+
+if deps.settings.previews:
+    # The pixel stage: one message per `ok` record (chalicelib/previews.py); one
+    # image per invocation, so memory is bounded by one decode.
+    @app.on_sqs_message(queue=deps.settings.pixels_queue, batch_size=1, name="pixels_stage")
+    def pixels_stage(event: SQSEvent) -> list[dict[str, Any]]:
+        outcomes = []
+        for message in event:
+            with logged(app.log, handler="pixels_stage") as line:
+                outcome = handle_body(deps.pixel_stage, message.body)
+                line.update(outcome)
+            outcomes.append(outcome)
+        return outcomes
 
 
 @app.lambda_function(name="reconcile")
@@ -232,6 +250,24 @@ def download_image() -> Response:
     return Response(body=body, status_code=download.status, headers=download.headers(key))
 
 
+@app.route("/images/preview", methods=["GET"], api_key_required=API_KEY)
+def get_preview() -> Response:
+    key, condition = _requested_key(), _if_none_match()
+    try:
+        size = parse_size(_param("size"))
+    except InvalidParameterError as error:
+        raise BadRequestError(str(error)) from None
+    s = deps.settings
+    answer = preview_of(deps.s3, deps.catalog, s, key, size, condition, deps.ingestor.exists)
+    return _answer(answer)
+
+
+@app.route("/images/duplicates", methods=["GET"], api_key_required=API_KEY)
+def get_duplicates() -> Response:
+    key = _requested_key()
+    return _answer(duplicates_of(deps.catalog, deps.settings, key, deps.ingestor.exists))
+
+
 # Any Content-Type reaches the view, which answers 400 (not Chalice's 415) for non-JSON.
 @app.route("/uploads", methods=["POST"], api_key_required=API_KEY, content_types=["*/*"])
 def create_upload() -> Response:
@@ -318,6 +354,11 @@ def _facet(facet: str) -> dict[str, Any]:
         raise BadRequestError(str(error)) from None
     values, last = deps.catalog.facet_values(facet, limit, after)
     return {"values": values, "next_token": token(last, facet)}
+
+
+def _answer(answer: Answer) -> Response:
+    body = answer.body if answer.body is not None else b""
+    return Response(body=body, status_code=answer.status, headers=answer.headers)
 
 
 def _params(names: tuple[str, ...]) -> dict[str, str]:

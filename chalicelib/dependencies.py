@@ -16,6 +16,8 @@ from botocore.config import Config
 
 from chalicelib.catalog.catalog import Catalog
 from chalicelib.ingest import Ingestor
+from chalicelib.pixel_queue import PixelHooks, PixelQueue
+from chalicelib.previews import PixelStage
 from chalicelib.settings import Settings
 
 
@@ -40,5 +42,23 @@ class Dependencies:
         return Catalog(self.dynamodb, s.table, s.counter_shards, s.tombstone_ttl)
 
     @cached_property
+    def sqs(self) -> Any:
+        return boto3.client("sqs", config=Config(retries={"mode": "standard"}))
+
+    @cached_property
+    def pixel_hooks(self) -> PixelHooks | None:
+        """What the metadata handlers do for the pixel stage (None: it is off)."""
+        s = self.settings
+        if not s.previews:
+            return None
+        queue = PixelQueue(self.sqs, s.pixels_queue)
+        return PixelHooks(self.s3, s.bucket, s.prefix, s.derived_prefix, queue)
+
+    @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.s3, self.catalog, self.settings.bucket, self.settings.prefix)
+        s = self.settings
+        return Ingestor(self.s3, self.catalog, s.bucket, s.prefix, pixels=self.pixel_hooks)
+
+    @cached_property
+    def pixel_stage(self) -> PixelStage:
+        return PixelStage(self.s3, self.catalog, self.settings)

@@ -23,6 +23,7 @@ from chalicelib.catalog.catalog import UNREAD, Catalog, Entry
 from chalicelib.catalog.records import STATUS_UNREADABLE
 from chalicelib.extraction.extract import extract_metadata
 from chalicelib.keys import extension_of, is_image_key
+from chalicelib.pixel_queue import PixelHooks
 from chalicelib.s3file import ObjectChangedError, ObjectInfo, S3RangeFile, UnreadableObjectError
 
 # S3 sequencers are hex strings of varying length; AWS documents comparing
@@ -78,8 +79,10 @@ class Ingestor:
         bucket: str,
         prefix: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pixels: PixelHooks | None = None,
     ) -> None:
         self._s3 = s3_client
+        self._pixels = pixels  # None: the pixel stage is off
         self._catalog = catalog
         self._bucket = bucket
         self._prefix = prefix
@@ -101,7 +104,11 @@ class Ingestor:
         if self.exists(event.key):
             # Re-created since this delete: the newer create event decides.
             return Outcome(event.key, "superseded")
+        # What is deleted, for its previews (one more read, only with the stage on).
+        old = self._catalog.entry(event.key) if self._pixels else None
         deleted = self._catalog.delete(event.key, event.sequencer)
+        if deleted and self._pixels and old:
+            self._pixels.removed(old.record)
         return Outcome(event.key, "deleted" if deleted else "stale")
 
     def refresh(self, key: str, etag: str | None, if_revision: int) -> Outcome:
@@ -136,7 +143,12 @@ class Ingestor:
             # the object gets a record saying why instead of failing forever.
             return self._store_unreadable(key, etag, sequencer, if_revision, error.reason)
         record = build_record(key, reader.info, metadata, self._clock())
+        old = seen.record if seen is not UNREAD and seen is not None else None
+        if self._pixels:
+            record = self._pixels.carry_over(old, record)
         stored = self._catalog.put(record, sequencer, if_revision, seen)
+        if stored and self._pixels:
+            self._pixels.stored(old, record, sequencer)
         return Outcome(
             key,
             "stored" if stored else "stale",

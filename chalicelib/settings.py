@@ -15,6 +15,8 @@ DEFAULT_MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
 # The same arithmetic for a listing page's JSON (records can be large).
 DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024
 # EventBridge schedule expressions: `rate(1 day)`, `cron(0 3 * * ? *)`.
+# The pixel stage's queue name, per stage in .chalice/config.json (IMAGES_PIXELS_QUEUE).
+DEFAULT_PIXELS_QUEUE = "image-metadata-pixels"
 _SCHEDULE = re.compile(r"(rate|cron)\([^()]+\)")
 
 
@@ -34,6 +36,16 @@ class Settings:
     cors_origin: str | None = None
     reconcile_schedule: str | None = "rate(1 day)"
     redact: tuple[str, ...] = ()  # record fields the API never serves (chalicelib/redact.py)
+    # The pixel stage (chalicelib/previews.py): on or off, where previews go, its queue,
+    # and the objects it skips without decoding (bytes, pixels).
+    previews: bool = True
+    derived_prefix: str = "derived/"
+    pixels_queue: str = DEFAULT_PIXELS_QUEUE
+    preview_max_bytes: int = 100 * 1024 * 1024
+    preview_max_pixels: int = 200_000_000
+
+    def __post_init__(self) -> None:
+        check_derived_prefix(self.derived_prefix, self.prefix)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -57,7 +69,31 @@ class Settings:
             cors_origin=environ.get("IMAGES_CORS_ORIGIN") or None,
             reconcile_schedule=_schedule(environ, "IMAGES_RECONCILE_SCHEDULE", "rate(1 day)"),
             redact=parse_redact(environ.get("IMAGES_REDACT", "")),
+            previews=_flag(environ, "IMAGES_PREVIEWS", default=True),
+            derived_prefix=_folder(environ.get("IMAGES_DERIVED_PREFIX", "derived/")),
+            pixels_queue=environ.get("IMAGES_PIXELS_QUEUE") or DEFAULT_PIXELS_QUEUE,
+            preview_max_bytes=_positive_int(environ, "IMAGES_PREVIEW_MAX_BYTES", 100 * 1024 * 1024),
+            preview_max_pixels=_positive_int(environ, "IMAGES_PREVIEW_MAX_PIXELS", 200_000_000),
         )
+
+
+def check_derived_prefix(derived: str, prefix: str) -> None:
+    """Previews must live outside the uploads prefix (or they would be indexed as
+    uploads, and trigger the handlers), and the uploads outside the derived prefix."""
+    if not derived or not derived.endswith("/"):
+        raise ValueError(
+            f"IMAGES_DERIVED_PREFIX must be a folder such as 'derived/', got {derived!r}"
+        )
+    if derived.startswith(prefix) or prefix.startswith(derived):
+        raise ValueError(
+            f"IMAGES_DERIVED_PREFIX {derived!r} and IMAGES_PREFIX {prefix!r} must not contain "
+            "each other: previews would be taken for uploads"
+        )
+
+
+def _folder(raw: str) -> str:
+    raw = raw.strip()
+    return raw if not raw or raw.endswith("/") else raw + "/"
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -70,9 +106,11 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _flag(environ: Mapping[str, str], name: str) -> bool:
+def _flag(environ: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = environ.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

@@ -15,6 +15,7 @@ from chalicelib.catalog.layout import table_definition
 from chalicelib.settings import Settings
 
 QUEUE_NAME = "image-metadata-events"
+MAX_PIXEL_RECEIVES = 3  # then a pixel message moves to its dead-letter queue
 
 
 def provision(session: Any, settings: Settings) -> str:
@@ -75,6 +76,21 @@ def provision(session: Any, settings: Settings) -> str:
         },
     )
     return queue_url
+
+
+def provision_pixels_queue(session: Any, settings: Settings) -> str:
+    """The pixel stage's queue and its dead-letter queue; returns the queue URL."""
+    sqs = session.client("sqs")
+    dead = sqs.create_queue(QueueName=settings.pixels_queue + "-failed")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(MAX_PIXEL_RECEIVES)}
+    url = sqs.create_queue(
+        QueueName=settings.pixels_queue,
+        Attributes={"VisibilityTimeout": "30", "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    return url
 
 
 def _ignore_exists(create: Any) -> None:

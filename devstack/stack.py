@@ -77,6 +77,7 @@ class Running:
     emulator: subprocess.Popen | None = None
     api: subprocess.Popen | None = None
     pump: Any = None
+    pixels_pump: Any = None
 
 
 def main() -> int:
@@ -95,8 +96,9 @@ def main() -> int:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-        if running.pump is not None:
-            running.pump.stop()  # first: its handlers may still be writing to the emulator
+        for pump in (running.pump, running.pixels_pump):
+            if pump is not None:
+                pump.stop()  # first: its handlers may still be writing to the emulator
         children.stop(running.api)
         children.stop(running.emulator)
         if stopped:
@@ -134,13 +136,14 @@ def serve(options: Options, running: Running) -> int:
     # Imported only now: the app reads its settings from the environment.
     sys.path.insert(0, str(PROJECT_DIR))
     import app as application
-    from devstack.provision import provision
+    from devstack.provision import provision, provision_pixels_queue
     from devstack.pump import EventPump
     from devstack.rebuild import restore_catalog
 
     deps = application.deps
     try:
         queue_url = provision(boto3.session.Session(), deps.settings)
+        pixels_url = provision_pixels_queue(boto3.session.Session(), deps.settings)
         indexed = folder.count() if folder else None
         line = restore_catalog(deps, folder and options.data, indexed or 0, options.workers)
         if line:
@@ -156,6 +159,11 @@ def serve(options: Options, running: Running) -> int:
         workers=options.workers,
     )
     running.pump.start()
+    if deps.settings.previews:  # the pixel stage, as Lambda's SQS event source would call it
+        from devstack.sqs_pump import SqsPump
+
+        running.pixels_pump = SqsPump(boto3.client("sqs"), pixels_url, application.pixels_stage)
+        running.pixels_pump.start()
     running.api = _start_api(options)
     api = f"http://127.0.0.1:{options.api_port}"
     info = state.StackInfo(

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from chalicelib.catalog import repair, writes
 from chalicelib.catalog.analysis import Analysis, timeline_entries
 from chalicelib.catalog.batch import get_items
+from chalicelib.catalog.duplicate_index import DuplicateIndex
 from chalicelib.catalog.layout import (
     DISTINCT_PK,
     INDEX_VERSION,
@@ -31,6 +32,7 @@ from chalicelib.catalog.layout import (
     shard_of,
 )
 from chalicelib.catalog.query import Search
+from chalicelib.catalog.records import STATUS_OK
 from chalicelib.catalog.search import Searcher
 from chalicelib.catalog.summary import build_summary, facet_summary, merge_shards
 
@@ -67,6 +69,7 @@ class Catalog:
         self._tombstone_ttl = tombstone_ttl
         self._searcher = Searcher(client, table, shards)
         self._analysis = Analysis(client, table, shards)
+        self.duplicates = DuplicateIndex(client, table, shards)
 
     # --- reads ----------------------------------------------------------
     def get(self, key: str) -> dict[str, Any] | None:
@@ -136,6 +139,7 @@ class Catalog:
             for name, facet in (("cameras", "camera"), ("lenses", "lens"), ("keywords", "keyword"))
         }
         extras["taken_range"] = self._analysis.taken_range(self._searcher)
+        extras["duplicates"] = self.duplicates.summary()
         return build_summary(
             merge_shards(shards),
             max((r for r in biggest if r), key=lambda r: r["size"], default=None),
@@ -208,22 +212,58 @@ class Catalog:
             revision = int(current["revision"]) if current else 0
             if if_revision is not None and if_revision != revision:
                 return False
-            live = current if current and current.get("status") != STATUS_DELETED else None
-            shard = self.shard_of(key)
-            facet_items = self._facet_items(writes.facet_keys(live, record, shard))
-            expires_at = int(time.time()) + self._tombstone_ttl
-            operations = writes.operations(
-                self._table, key, shard, sequencer, record, current, facet_items, expires_at
-            )
-            try:
-                self._client.transact_write_items(TransactItems=operations)
+            if self._transact(key, sequencer, record, current):
                 return True
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                # Someone changed the key, its counter shard or a facet value: re-read, retry.
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            # Someone changed the key, its counter shard or a facet value: re-read, retry.
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise CatalogBusyError(f"gave up writing {key!r} after {MAX_ATTEMPTS} attempts")
+
+    def enrich(self, key: str, etag: str, sequencer: str, fields: dict[str, Any]) -> bool:
+        """Add the pixel stage's `fields` to the record of `key`, only while it is the
+        `ok` version (etag, sequencer) they were computed from and has none yet.
+
+        Same transaction discipline as `put` (revision guard, index items and
+        counters, the duplicate items and counters); the stored sequencer is kept.
+        Returns False when the record is gone, changed or already enriched.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            current = self._get_item(key, consistent=True)
+            record = _entry(current).record if current else None
+            if (
+                record is None
+                or record.get("status") != STATUS_OK
+                or record.get("etag") != etag
+                or current.get("sequencer", "") != sequencer
+                or any(name in record for name in fields)
+            ):
+                return False
+            if self._transact(key, sequencer, {**record, **fields}, current):
+                return True
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise CatalogBusyError(f"gave up enriching {key!r} after {MAX_ATTEMPTS} attempts")
+
+    def _transact(
+        self,
+        key: str,
+        sequencer: str,
+        record: dict[str, Any] | None,
+        current: dict[str, Any] | None,
+    ) -> bool:
+        """One attempt at replacing `current` by `record`; False when it was cancelled."""
+        live = current if current and current.get("status") != STATUS_DELETED else None
+        shard = self.shard_of(key)
+        facet_items = self._facet_items(writes.facet_keys(live, record, shard))
+        expires_at = int(time.time()) + self._tombstone_ttl
+        operations = writes.operations(
+            self._table, key, shard, sequencer, record, current, facet_items, expires_at
+        )
+        try:
+            self._client.transact_write_items(TransactItems=operations)
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            return False
 
     # --- helpers --------------------------------------------------------
     def rebuild_facets(self) -> tuple[int, bool]:

@@ -3,15 +3,16 @@
 Replacing what a key holds changes, together: the record item (guarded by its
 revision), the key's index items, its counter shard, the facet value items of
 its old and new values, and when a value enters or leaves the collection, the
-distinct-values counters. Everything is derived from the old and new record,
-so the stored counters and indexes always equal a recomputation.
+distinct-values counters, and its duplicate items and counters. Everything is
+derived from the old and new record, so the stored counters and indexes always
+equal a recomputation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalog import facets
+from chalicelib.catalog import duplicates, facets
 from chalicelib.catalog.indexes import index_operations, sort_keys
 from chalicelib.catalog.layout import (
     DISTINCT_PK,
@@ -41,6 +42,7 @@ def facet_keys(live: dict[str, Any] | None, record: dict[str, Any] | None, shard
     found = facets.changes(indexed(live), record)
     keys = {facets.value_pk(c.facet, shard, c.value) for c in found}
     keys |= {facets.presence_pk(c.facet, c.value) for c in found}
+    keys.update(duplicates.group_keys(public_record(live) if live else None, record))
     return sorted(keys)
 
 
@@ -84,4 +86,6 @@ def operations(
         ops.append({"Update": counter_update(table, counter_pk(shard), increments, labels)})
     if distinct:
         ops.append({"Update": counter_update(table, DISTINCT_PK, distinct, {})})
+    # The pixel stage's hashes: duplicate index items, group and counters (see duplicates).
+    ops += duplicates.operations(table, key, shard, live, record, facet_items)
     return ops

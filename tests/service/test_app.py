@@ -526,6 +526,7 @@ def test_summary_of_an_empty_collection(client) -> None:
         "lenses": {"distinct": 0, "top": []},
         "keywords": {"distinct": 0, "top": []},
         "taken_range": None,
+        "duplicates": {"groups": 0, "wasted_bytes": 0},
     }
 
 
