@@ -33,6 +33,10 @@ export async function showDashboard(openDetails) {
   const [{ data: s }, { data: months }] = await Promise.all([
     api('summary'), api('summary/timeline', { by: 'month', limit: 100 }),
   ]);
+  // The extremes' own records carry their previews and placeholders.
+  const [biggest, smallest] = await Promise.all([s.biggest, s.smallest].map((item) => (item
+    ? api('images', { s3objectkey: item.s3objectkey }).then(({ data }) => ({ ...item, ...data }), () => item)
+    : null)));
   const total = s.total_images;
   const gpsShare = total ? Math.round((100 * s.with_gps) / total) : 0;
   const tiles = [['Images', total], ['Bytes', formatBytes(s.total_bytes)],
@@ -54,6 +58,6 @@ export async function showDashboard(openDetails) {
       bars('Resolution', (s.resolution || []).map((r) => ({ label: range(r.min_megapixels, r.max_megapixels, 'MP'), count: r.count }))),
       bars('File size', (s.size || []).map((r) => ({ label: r.max_bytes === null ? `≥ ${formatBytes(r.min_bytes)}` : `< ${formatBytes(r.max_bytes)}`, count: r.count }))),
       bars('Orientation', Object.entries(s.orientations || {}).map(([label, count]) => ({ label, count })))),
-    h('div', { class: 'extremes' }, extreme('Biggest', s.biggest, openDetails), extreme('Smallest', s.smallest, openDetails)));
+    h('div', { class: 'extremes' }, extreme('Biggest', biggest, openDetails), extreme('Smallest', smallest, openDetails)));
   view.dataset.loadedMs = String(Math.round(performance.now() - started));
 }

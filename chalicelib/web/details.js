@@ -74,8 +74,9 @@ async function duplicates(record, openDetails) {
   const box = h('section', { hidden: true }, h('h3', {}, 'Duplicates'));
   api('images/duplicates', { s3objectkey: record.s3objectkey }).then(({ status, data }) => {
     if (status !== 200 || !data) return;
-    const items = [...(data.exact || []).map((key) => [key, 'identical bytes']),
-      ...(data.near || []).map((n) => [n.key, `looks alike (distance ${n.distance})`])];
+    const keyOf = (item) => (typeof item === 'string' ? item : item.s3objectkey || item.key);
+    const items = [...(data.exact || []).map((item) => [keyOf(item), 'identical bytes']),
+      ...(data.near || []).map((item) => [keyOf(item), `looks alike (distance ${item.distance})`])];
     if (!items.length) return;
     box.append(h('ul', {}, items.map(([key, why]) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => openDetails(key) }, fileName(key)), ` — ${why}`))));

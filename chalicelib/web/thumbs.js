@@ -13,16 +13,22 @@ export function placeholderUrl(base64) {
   }
 }
 
-export function hasPreview(record) {
-  return Boolean(record && record.preview) && !record.preview_error;
+// The preview size to ask for: the one wanted, else the biggest the record has
+// (a small image may have fewer); null when the pixel stage made none (yet).
+export function previewSize(record, wanted) {
+  if (!record || record.preview_error || record.preview_skipped) return null;
+  const sizes = Object.keys(record.preview || {}).map(Number).sort((a, b) => b - a);
+  if (!sizes.length) return null;
+  return sizes.includes(wanted) ? wanted : sizes[0];
 }
 
-export function picture(record, size, { lazy = true } = {}) {
+export function picture(record, wanted, { lazy = true } = {}) {
   const frame = h('div', { class: 'picture' });
   if (isColour(record.average_color)) frame.style.backgroundColor = record.average_color;
   const placeholder = placeholderUrl(record.placeholder);
   if (placeholder) frame.append(h('img', { class: 'placeholder', src: placeholder, alt: '' }));
-  if (hasPreview(record)) {
+  const size = previewSize(record, wanted);
+  if (size) {
     const img = h('img', { class: 'preview', alt: altText(record), decoding: 'async' });
     if (lazy) img.loading = 'lazy';
     img.addEventListener('load', () => frame.classList.add('loaded'));

@@ -6,6 +6,7 @@ import { picture } from './thumbs.js';
 
 const POLL_MS = 500;
 const POLL_LIMIT_MS = 60_000;
+const PREVIEW_WAIT_MS = 20_000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function s3Error(xhr) {
@@ -38,6 +39,17 @@ function plainReason(error) {
   return error.message;
 }
 
+// The pixel stage runs after the record: wait a little for the preview it makes.
+async function withPixels(record) {
+  const done = (r) => r.preview || r.preview_error || r.preview_skipped;
+  for (let waited = 0; !done(record) && waited < PREVIEW_WAIT_MS; waited += POLL_MS) {
+    await sleep(POLL_MS);
+    const { status, data } = await api('images', { s3objectkey: record.s3objectkey });
+    if (status === 200) record = data;
+  }
+  return record;
+}
+
 async function uploadOne(file, row, onIndexed) {
   const status = row.querySelector('.status');
   const progress = row.querySelector('progress');
@@ -56,8 +68,8 @@ async function uploadOne(file, row, onIndexed) {
       const { status: code, data } = await api('images', { s3objectkey: form.s3objectkey });
       if (code === 200) {
         say(data.status === 'ok' ? 'indexed' : `indexed: ${data.status} (${data.error || 'no reason given'})`, 'indexed');
-        row.append(picture(data, 256));
         onIndexed();
+        row.append(picture(data.status === 'ok' ? await withPixels(data) : data, 256));
         return;
       }
       if (Date.now() > until) { say('still pending: the service is slow, look again later', 'pending'); return; }

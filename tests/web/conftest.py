@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ SEED = [
     ),
     Seeded("uploads/family.jpg", "NIKON", "Z 6", None, "2023:12:24 20:00:00", ("family",)),
     Seeded("uploads/flat.png"),
+    Seeded("uploads/flat-copy.png"),  # the same bytes: an exact duplicate
     # Hostile metadata and file name: must show as text, never run.
     Seeded(f"uploads/{HOSTILE}", "Evil", HOSTILE, None, "2022:01:01 10:00:00", (HOSTILE,)),
 ]
@@ -77,8 +79,19 @@ def web_stack(tmp_path_factory) -> Iterator[Stack]:
         for item in SEED:
             stack.s3.put_object(Bucket=BUCKET, Key=item.key, Body=seed_bytes(item))
         for item in SEED:
-            stack.wait_for_record(item.key)
+            wait_for_pixels(stack, item.key)
         yield stack
+
+
+def wait_for_pixels(stack: Stack, key: str, seconds: float = 30) -> dict:
+    """The record once the pixel stage has run for it (previews, placeholder, hashes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        record = stack.wait_for_record(key)
+        if "preview" in record or "preview_error" in record:
+            return record
+        time.sleep(0.2)
+    raise AssertionError(f"no pixel facts for {key} after {seconds}s")
 
 
 @pytest.fixture(scope="session")

@@ -21,10 +21,38 @@ def test_the_page_loads_with_every_image_and_no_console_error(tab, web_stack) ->
     expect(page.locator("#count")).to_have_text(f"{len(SEED)} matching images ({len(SEED)} shown)")
     names = page.locator("#grid .tile .name").all_text_contents()
     assert sorted(names) == sorted(item.key.removeprefix("uploads/") for item in SEED)
-    # Every tile has a text alternative (the file name without a title).
-    for tile in page.locator("#grid .tile .picture").all():
-        assert tile.get_attribute("aria-label") or tile.locator("img.preview").get_attribute("alt")
+    # Every tile shows its 256 px preview (made by the pixel stage) over its placeholder,
+    # with the file name as its text alternative (these images have no title).
+    expect(page.locator("#grid .picture.loaded")).to_have_count(len(SEED))
+    for tile in page.locator("#grid .tile").all():
+        preview = tile.locator("img.preview")
+        assert "images/preview?s3objectkey=" in preview.get_attribute("src")
+        assert "size=256" in preview.get_attribute("src")
+        assert preview.evaluate("img => img.naturalWidth") > 0
+        assert preview.get_attribute("alt") == tile.locator(".name").inner_text()
+        record = web_stack.wait_for_record(tile.get_attribute("data-key"))
+        placeholder = tile.locator("img.placeholder")
+        if record.get("placeholder"):  # the ThumbHash, decoded in the page
+            assert placeholder.get_attribute("src").startswith("data:image/png")
+        else:
+            expect(placeholder).to_have_count(0)
     assert tab.errors == []
+
+
+def test_a_thumbhash_placeholder_decodes_to_an_image(tab, web_stack) -> None:
+    page = tab.page
+    page.goto(web_stack.api + "/")
+    url = page.evaluate(
+        """async () => {
+          const { rgbaToThumbHash } = await import('./web/vendor/thumbhash/thumbhash.js');
+          const { placeholderUrl } = await import('./web/thumbs.js');
+          const red = new Uint8Array(16 * 4).map((_, i) => (i % 4 === 1 || i % 4 === 2 ? 0 : 255));
+          const hash = btoa(String.fromCharCode(...rgbaToThumbHash(4, 4, red)));
+          return [placeholderUrl(hash), placeholderUrl('not base64!'), placeholderUrl(null)];
+        }"""
+    )
+    assert url[0].startswith("data:image/png;base64,")
+    assert url[1:] == [None, None]
 
 
 def test_a_facet_and_a_date_range_narrow_the_grid_and_the_url_and_back_undoes(
@@ -70,6 +98,8 @@ def test_the_details_panel_shows_camera_gps_and_exif_and_the_keyboard_works(tab,
         "href", re.compile(r"mlat=51\.5007&mlon=-0\.1246")
     )
     assert not re.search(r"\b(null|undefined|NaN)\b", panel.inner_text())  # absent means unsaid
+    expect(panel.locator(".picture.loaded img.preview")).to_have_count(1)
+    expect(panel.locator(".swatches li").first).to_contain_text("average #")
     expect(panel.locator(".map")).to_be_visible()  # tiles cannot load here; the map still does
     panel.locator("summary", has_text="EXIF").click()
     expect(panel.locator(".exif tr", has_text="Model")).to_contain_text("Canon EOS R5")
@@ -80,6 +110,16 @@ def test_the_details_panel_shows_camera_gps_and_exif_and_the_keyboard_works(tab,
     expect(panel).to_be_hidden()
     expect(tile).to_be_focused()
     assert "image=" not in page.url
+    assert tab.errors == []
+
+
+def test_the_details_panel_lists_exact_duplicates(tab, web_stack) -> None:
+    page = tab.page
+    page.goto(web_stack.api + "/#image=uploads%2Fflat.png")
+    duplicates = page.locator("#details section", has_text="Duplicates")
+    expect(duplicates.locator("li")).to_have_text(["flat-copy.png — identical bytes"])
+    duplicates.get_by_role("button", name="flat-copy.png").click()
+    expect(page.locator("#details-title")).to_have_text("flat-copy.png")
     assert tab.errors == []
 
 
@@ -120,6 +160,7 @@ def test_an_upload_through_the_drop_zone_shows_progress_pending_then_indexed(
     assert states.index("data-state=uploading") < states.index("data-state=pending")
     assert states.index("data-state=pending") < states.index("data-state=indexed")
     assert "value=100" in seen
+    expect(photo_row.locator(".picture.loaded img.preview")).to_have_count(1, timeout=20_000)
     expect(page.locator("#grid .tile", has_text="dropped photo.jpg")).to_have_count(1)
     records = requests.get(f"{web_stack.api}/images", params={"model": "X-T5"}, timeout=5).json()
     assert [r["s3objectkey"].endswith("-dropped photo.jpg") for r in records["images"]] == [True]
@@ -135,6 +176,10 @@ def test_the_dashboard_shows_the_summary_counts(tab, web_stack) -> None:
     expect(page.locator('[data-total="With GPS"] dd')).to_have_text(
         f"{summary['with_gps']} ({round(100 * summary['with_gps'] / summary['total_images'])}%)"
     )
+    expect(page.locator('[data-total="Duplicate groups"] dd')).to_have_text(
+        str(summary["duplicates"]["groups"])
+    )
+    assert summary["duplicates"]["groups"] == 1
     cameras = page.locator("figure.chart", has_text="Cameras")
     expect(cameras.locator("li", has_text="Canon EOS R5").locator(".value")).to_have_text("1")
     types = page.locator("figure.chart", has_text="Types")
