@@ -15,9 +15,6 @@ Run: .venv/bin/python bench/bench_bundle.py [--with pillow-heif>=0.18]
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -25,39 +22,20 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ops.package import PackageError, build_package  # noqa: E402
+
 MB = 1000 * 1000
 MIB = 1024 * 1024
 
 
 def build(extra: list[str], workdir: Path, stage: str) -> Path:
     """The deployment.zip of a copy of the project with `extra` requirements added."""
-    project = workdir / "project"
-    project.mkdir()
-    shutil.copy2(ROOT / "app.py", project)
-    requirements = (ROOT / "requirements.txt").read_text()
-    (project / "requirements.txt").write_text(requirements + "".join(f"{r}\n" for r in extra))
-    shutil.copytree(
-        ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (project / ".chalice").mkdir()
-    for path in (ROOT / ".chalice").glob("*.json"):
-        shutil.copy2(path, project / ".chalice")
-    out = workdir / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    command = [sys.executable, "-m", "ops.chalice_cli", "--project-dir", str(project)]
-    command += ["package", "--pkg-format", "terraform", "--stage", stage, str(out)]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    output = result.stdout + result.stderr
-    if result.returncode != 0 or "Could not install dependencies" in output:
-        sys.exit(f"chalice package failed:\n{output}")
-    return out / "deployment.zip"
+    try:
+        return build_package(workdir, stage, extra) / "deployment.zip"
+    except PackageError as error:
+        sys.exit(str(error))
 
 
 def measure(path: Path) -> dict:

@@ -47,6 +47,7 @@ from ops.policy import (
     write_atomically,
     write_stage_policies,
 )
+from ops.table_steps import index_change, index_steps, load_template
 from ops.wiring import (
     connect_failure_destinations,
     deployed_resources,
@@ -135,6 +136,7 @@ def deploy(
         name,
         TEMPLATE.read_text(),
         _parameters(config, stage, existing_bucket, versioning, alarm_email),
+        out,
     )
     out(f"  bucket: {resources.bucket}\n  table:  {resources.table}")
 
@@ -239,7 +241,11 @@ def destroy(
 
 
 def deploy_stack(
-    cloudformation: Any, name: str, template: str, parameters: dict[str, str | None]
+    cloudformation: Any,
+    name: str,
+    template: str,
+    parameters: dict[str, str | None],
+    out: Callable[[str], None] = print,
 ) -> StageResources:
     """Create or update the stack and return its outputs.
 
@@ -271,13 +277,16 @@ def deploy_stack(
             for k, v in parameters.items()
             if v is not None or _has_parameter(stack, k)
         ]
-        try:
-            cloudformation.update_stack(**common, Parameters=update)
-        except ClientError as error:
-            if "No updates are to be performed" not in str(error):
-                raise
-        else:
-            _wait(cloudformation, "stack_update_complete", name)
+        # Several index changes need several updates (ops/table_steps.py).
+        deployed = _deployed_template(cloudformation, name)
+        target = load_template(template)
+        steps = [*index_steps(deployed, target), target]
+        for number, step in enumerate(steps, 1):
+            if len(steps) > 1:
+                change = index_change(deployed, step)
+                out(f"  table: {change} (update {number} of {len(steps)}, one index each)")
+            _update(cloudformation, name, template if step is target else json.dumps(step), update)
+            deployed = step
     outputs = stack_outputs(_describe_stack(cloudformation, name))
     return StageResources(
         bucket=outputs["BucketName"],
@@ -285,6 +294,22 @@ def deploy_stack(
         bucket_created_by_stack=outputs.get("BucketCreatedByStack") == "true",
         failed_events_queue=outputs.get("FailedEventsQueueArn"),
     )
+
+
+def _update(cloudformation: Any, name: str, template: str, parameters: list[dict]) -> None:
+    try:
+        cloudformation.update_stack(StackName=name, TemplateBody=template, Parameters=parameters)
+    except ClientError as error:
+        if "No updates are to be performed" not in str(error):
+            raise
+    else:
+        _wait(cloudformation, "stack_update_complete", name)
+
+
+def _deployed_template(cloudformation: Any, name: str) -> dict[str, Any]:
+    body = cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    # boto3 hands a JSON template back already parsed, a YAML one as text.
+    return body if isinstance(body, dict) else load_template(body)
 
 
 def stack_outputs(stack: Mapping[str, Any] | None) -> dict[str, str]:

@@ -16,13 +16,13 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 
 import app as app_module
 from chalicelib.catalog.layout import INTERNAL_FIELDS, table_definition
 from ops import deploy as deploy_module
 from ops.deploy import DeployError, StageResources, deploy, destroy, main, write_stage_resources
 from ops.policy import functions, load_config, policy_for
+from ops.table_steps import load_template
 
 # moto creates the bucket, table, queue and topic from the template but skips the
 # bucket policy and the alarms; they are checked statically below.
@@ -38,28 +38,9 @@ REGION = "eu-west-1"
 # --- the template -------------------------------------------------------------------
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !If, ...) as their long form."""
-
-
-def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _short_tag)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
+    return load_template(TEMPLATE.read_text())
 
 
 def _cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:

@@ -9,11 +9,7 @@ repository's `.chalice/deployments` cache is neither used nor written.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +20,7 @@ from chalice.deploy.packager import PipRunner
 
 import app as app_module
 from ops.chalice_cli import LAMBDA_RUNTIME, pin_runtime
+from ops.package import build_package
 from ops.policy import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,35 +32,13 @@ ELF_X86_64 = 0x3E
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = tmp_path_factory.mktemp("project")
-    shutil.copy2(ROOT / "app.py", project)
-    shutil.copy2(ROOT / "requirements.txt", project)
-    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=_no_caches)
-    (project / ".chalice").mkdir()
-    for path in (ROOT / ".chalice").glob("*.json"):
-        shutil.copy2(path, project / ".chalice")
-    out = tmp_path_factory.mktemp("package") / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    # Packaging needs a region but no account: nothing here may reach AWS.
-    env.update(
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-    )
-    command = [sys.executable, "-m", "ops.chalice_cli", "--project-dir", str(project)]
-    command += ["package", "--pkg-format", "terraform", "--stage", STAGE, str(out)]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
-    assert result.returncode == 0, result.stdout + result.stderr
-    # Chalice only warns, and goes on, when it cannot get Linux builds of a dependency.
-    assert "Could not install dependencies" not in result.stdout + result.stderr, result.stdout
+    out = build_package(tmp_path_factory.mktemp("package"), STAGE)
     terraform = json.loads((out / "chalice.tf.json").read_text())
-    return {"terraform": terraform, "zip": out / "deployment.zip", "project": project}
-
-
-def _no_caches(directory: str, names: list[str]) -> list[str]:
-    return [n for n in names if n == "__pycache__" or n.endswith(".pyc")]
+    return {
+        "terraform": terraform,
+        "zip": out / "deployment.zip",
+        "project": out.parent / "project",
+    }
 
 
 def _resources(package: dict[str, Any], kind: str) -> dict[str, Any]:
