@@ -96,6 +96,7 @@ export async function showGallery(state, openDetails) {
   if (mine !== generation) return;
   const params = searchParams(state);
   append(page.data, grid, openDetails);
+  performance.mark('grid-first-page');
   nextPage = page.data.next_token ? { params, token: page.data.next_token, mine } : null;
   updateCount(state);
 }

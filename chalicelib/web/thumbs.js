@@ -29,7 +29,8 @@ export function picture(record, wanted, { lazy = true } = {}) {
   if (placeholder) frame.append(h('img', { class: 'placeholder', src: placeholder, alt: '' }));
   const size = previewSize(record, wanted);
   if (size) {
-    const img = h('img', { class: 'preview', alt: altText(record), decoding: 'async' });
+    // elementtiming: the browser records when each preview is painted (bench/bench_page.py).
+    const img = h('img', { class: 'preview', alt: altText(record), decoding: 'async', elementtiming: `preview-${wanted}` });
     if (lazy) img.loading = 'lazy';
     img.addEventListener('load', () => frame.classList.add('loaded'));
     img.addEventListener('error', () => img.remove()); // 202 (not yet) or 404: keep the tile

@@ -11,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: images, stackrunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, SEED, seed_bytes
+from browsing import SEED, seed_bytes
+from chromium import launch
 from PIL import Image, ImageOps
 from playwright.sync_api import sync_playwright
 from stackrunner import BUCKET, running_stack
@@ -53,7 +54,7 @@ def main() -> int:
         for key, _ in items:
             stack.wait_for_record(key)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             for name, (width, height) in SIZES.items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(stack.api + "/")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 import requests
-from conftest import HOSTILE, SEED, open_page
+from browsing import HOSTILE, SEED, open_page
 from images import camera_jpeg
 from playwright.sync_api import expect
 
