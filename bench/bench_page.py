@@ -107,7 +107,12 @@ FIRST_SCREEN = """async () => {
   const onScreen = painted.filter((e) => visible(e.element));
   const all = performance.getEntriesByType('resource');
   const previews = all.filter((r) => r.name.includes('/images/preview'));
+  const nav = performance.getEntriesByType('navigation')[0];
   return {
+    html: nav.responseEnd,
+    modules: nav.domContentLoadedEventEnd,
+    gridPage: performance.getEntriesByName('grid-first-page')[0].startTime,
+    firstPreviewBytes: Math.min(...previews.map((r) => r.responseEnd)),
     first: Math.min(...painted.map((e) => e.renderTime || e.loadTime)),
     complete: Math.max(...onScreen.map((e) => e.renderTime || e.loadTime)),
     onScreen: onScreen.length,
@@ -135,13 +140,17 @@ def run_once(browser, api: str, sizes: dict[str, int]) -> dict[str, float]:
     screen = page.evaluate(FIRST_SCREEN)
     dashboard = context.new_page()
     dashboard.goto(api + "/#view=dashboard")
-    dashboard.wait_for_function("performance.getEntriesByName('dashboard').length > 0")
+    dashboard.wait_for_function("() => performance.getEntriesByName('dashboard').length > 0")
     measure = dashboard.evaluate(
         "(() => { const m = performance.getEntriesByName('dashboard')[0];"
         " return [m.startTime + m.duration, m.duration]; })()"
     )
     context.close()
     return {
+        "page HTML received (ms)": screen["html"],
+        "page code loaded, DOMContentLoaded (ms)": screen["modules"],
+        "first page of records drawn (ms)": screen["gridPage"],
+        "first preview received (ms)": screen["firstPreviewBytes"],
         "first preview painted (ms)": screen["first"],
         "first screen complete (ms)": screen["complete"],
         "previews on the first screen": screen["onScreen"],

@@ -55,7 +55,9 @@ async function render() {
       const search = [...SEARCH, 'camera', 'year'].map((n) => `${n}=${state.get(n) || ''}`).join('&');
       if (search !== shownSearch) {
         shownSearch = search;
-        await Promise.all([loadFacets(navigate, state), showGallery(state, openFrom)]);
+        // The grid first: its previews should not wait behind the facets' requests.
+        await showGallery(state, openFrom);
+        await loadFacets(navigate, state);
         updateCount(state); // the total comes with the facets
       }
     }
