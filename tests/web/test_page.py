@@ -145,12 +145,17 @@ def test_an_upload_through_the_drop_zone_shows_progress_pending_then_indexed(
     )
     photo = camera_jpeg((120, 80), make="Fuji", model="X-T5")
     page.set_input_files(
-        "#file-input",
-        [
-            {"name": "dropped photo.jpg", "mimeType": "image/jpeg", "buffer": photo},
-            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"},
-        ],
+        "#file-input", [{"name": "dropped photo.jpg", "mimeType": "image/jpeg", "buffer": photo}]
     )
+    # And a file dropped on the zone (a synthetic drop event carrying it).
+    dropped = page.evaluate_handle(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(['hello'], 'notes.txt', { type: 'text/plain' }));
+          return data;
+        }"""
+    )
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": dropped})
     photo_row = page.locator(".upload", has_text="dropped photo.jpg")
     expect(photo_row.locator(".status")).to_have_text("indexed", timeout=20_000)
     text_row = page.locator(".upload", has_text="notes.txt")
