@@ -1,7 +1,7 @@
 // The page's entry point: the URL fragment is the state (view, filters, open
 // image), so links are shareable and the back button works.
 import { KeyNeeded, setApiKey } from './api.js';
-import { loadFacets, loadMore, showGallery, SEARCH, updateCount } from './gallery.js';
+import { hasMore, loadFacets, loadMore, showGallery, SEARCH, updateCount } from './gallery.js';
 import { closeDetails, openDetails } from './details.js';
 import { showDashboard } from './dashboard.js';
 import { setUpUpload } from './upload.js';
@@ -59,6 +59,7 @@ async function render() {
         await showGallery(state, openFrom);
         await loadFacets(navigate, state);
         updateCount(state); // the total comes with the facets
+        await fillScreen();
       }
     }
     if (mine !== renders) return; // a newer URL is being drawn
@@ -71,6 +72,15 @@ async function render() {
 function openFrom(key, tile) {
   withImage(key);
   return tile;
+}
+
+// Infinite scroll: fetch pages while the end of the grid is near the screen (the
+// observer fires only when that changes, so keep going until it is not).
+const AHEAD_PX = 400;
+async function fillScreen() {
+  while (hasMore() && $('more').getBoundingClientRect().top < innerHeight + AHEAD_PX) {
+    await loadMore(readState(), openFrom);
+  }
 }
 
 function setUpFilters() {
@@ -86,8 +96,8 @@ function setUpFilters() {
   $('clear-filters').addEventListener('click', () => navigate(new URLSearchParams()));
   $('more').addEventListener('click', () => guarded(() => loadMore(readState(), openFrom)));
   new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) guarded(() => loadMore(readState(), openFrom));
-  }, { rootMargin: '400px' }).observe($('more'));
+    if (entries.some((e) => e.isIntersecting)) guarded(fillScreen);
+  }, { rootMargin: `${AHEAD_PX}px` }).observe($('more'));
 }
 
 // Arrow keys move between tiles (Tab still works); Escape closes the panel.

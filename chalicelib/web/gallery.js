@@ -6,7 +6,7 @@ import { picture } from './thumbs.js';
 
 export const SEARCH = ['format', 'make', 'model', 'lens', 'keyword', 'orientation', 'has_gps',
   'taken_from', 'taken_to', 'min_size', 'max_size', 'min_width', 'min_height',
-  'min_megapixels', 'sort'];
+  'min_megapixels', 'sort', 'limit'];
 const $ = (id) => document.getElementById(id);
 let generation = 0;
 let nextPage = null;
@@ -51,7 +51,7 @@ export async function loadFacets(navigate, state) {
 
 // The API's parameters for a state: a year is a date range, a camera its model.
 function searchParams(state, camera = null) {
-  const params = { limit: 60 };
+  const params = { limit: 60 }; // `limit` in the URL overrides it (smaller pages)
   for (const name of SEARCH) if (state.get(name)) params[name] = state.get(name);
   const year = state.get('year');
   if (year && !params.taken_from && !params.taken_to) {
@@ -73,7 +73,7 @@ function cameraSplits(label) {
 }
 
 function knownTotal(state) {
-  const chosen = [...state.keys()].filter((k) => k !== 'sort' && k !== 'image');
+  const chosen = [...state.keys()].filter((k) => !['sort', 'image', 'limit', 'view'].includes(k));
   if (!summary) return null;
   if (!chosen.length) {
     return summary.total_images + summary.unsupported + summary.corrupt + summary.unreadable;

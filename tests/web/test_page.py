@@ -55,6 +55,20 @@ def test_a_thumbhash_placeholder_decodes_to_an_image(tab, web_stack) -> None:
     assert url[1:] == [None, None]
 
 
+def test_the_grid_follows_next_token_until_the_screen_is_full(tab, web_stack) -> None:
+    page = tab.page
+    pages: list[str] = []
+    page.on("request", lambda r: pages.append(r.url) if "/images?" in r.url else None)
+    page.goto(web_stack.api + "/#limit=2")  # pages of two: three pages for five images
+    expect(page.locator("#grid .tile")).to_have_count(len(SEED))
+    expect(page.locator("#count")).to_have_text(f"{len(SEED)} matching images ({len(SEED)} shown)")
+    expect(page.locator("#more")).to_be_hidden()
+    assert len(pages) == 3 and ["next_token=" in url for url in pages] == [False, True, True]
+    names = page.locator("#grid .tile .name").all_text_contents()
+    assert len(set(names)) == len(SEED)  # each image once, none repeated across pages
+    assert tab.errors == []
+
+
 def test_a_facet_and_a_date_range_narrow_the_grid_and_the_url_and_back_undoes(
     tab, web_stack
 ) -> None:
