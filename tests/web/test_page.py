@@ -185,6 +185,21 @@ def test_an_upload_through_the_drop_zone_shows_progress_pending_then_indexed(
     assert [r["s3objectkey"].endswith("-dropped photo.jpg") for r in records["images"]] == [True]
 
 
+def test_an_upload_says_so_in_plain_words_when_the_service_is_down(tab, web_stack) -> None:
+    page = tab.page
+    page.goto(web_stack.api + "/")
+    expect(page.locator("#grid .tile")).to_have_count(len(SEED))
+    page.route(re.compile(r".*/uploads$"), lambda route: route.abort("connectionrefused"))
+    page.click("#upload-toggle")
+    photo = camera_jpeg((40, 30))
+    page.set_input_files(
+        "#file-input", [{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
+    row = page.locator(".upload", has_text="a.jpg")
+    expect(row.locator(".status")).to_have_text("The service cannot be reached: is it running?")
+    expect(row).to_have_attribute("data-state", "failed")
+
+
 def test_the_dashboard_shows_the_summary_counts(tab, web_stack) -> None:
     page = tab.page
     page.goto(web_stack.api + "/#view=dashboard")
