@@ -20,6 +20,7 @@ without previews would.
 
     .venv/bin/python bench/bench_page.py            # 1,000 images, 5 runs
     .venv/bin/python bench/bench_page.py --images 200 --runs 3
+    .venv/bin/python bench/bench_page.py --data /tmp/page-bench --limits 60 30  # keep, compare
 """
 
 from __future__ import annotations
@@ -131,10 +132,10 @@ SCREEN_DONE = """() => {
 }"""
 
 
-def run_once(browser, api: str, sizes: dict[str, int]) -> dict[str, float]:
+def run_once(browser, api: str, sizes: dict[str, int], limit: int) -> dict[str, float]:
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.goto(api + "/")
+    page.goto(api + ("/" if limit == 60 else f"/#limit={limit}"))  # 60: the page's default
     page.wait_for_function(SCREEN_DONE, timeout=30_000)
     page.wait_for_timeout(300)  # let the last paint be recorded
     screen = page.evaluate(FIRST_SCREEN)
@@ -162,35 +163,53 @@ def run_once(browser, api: str, sizes: dict[str, int]) -> dict[str, float]:
     }
 
 
+def all_sizes(api: str) -> dict[str, int]:
+    sizes, token = {}, None
+    while True:
+        params = {"limit": 100, **({"next_token": token} if token else {})}
+        page = requests.get(f"{api}/images", params=params, timeout=30).json()
+        sizes.update({r["s3objectkey"]: r["size"] for r in page["images"]})
+        token = page["next_token"]
+        if not token:
+            return sizes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--limits", type=int, nargs="+", default=[60], help="grid page sizes to compare"
+    )
+    parser.add_argument("--data", type=Path, help="keep the stack's data here (reused if full)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, running_stack(Path(folder)) as stack:
-        print(f"filling the local stack with {args.images} photos...")
-        seconds = fill(stack, args.images)
-        print(f"  {seconds:.0f} s (upload, metadata and pixel stage)")
-        sizes = {}
-        token = None
-        while True:
-            params = {"limit": 100, **({"next_token": token} if token else {})}
-            page = requests.get(f"{stack.api}/images", params=params, timeout=30).json()
-            sizes.update({r["s3objectkey"]: r["size"] for r in page["images"]})
-            token = page["next_token"]
-            if not token:
-                break
+    runs: dict[int, list[dict[str, float]]] = {limit: [] for limit in args.limits}
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        running_stack(Path(folder), data_dir=args.data) as stack,
+    ):
+        if with_previews(stack.api) < args.images:
+            print(f"filling the local stack with {args.images} photos...")
+            seconds = fill(stack, args.images)
+            print(f"  {seconds:.0f} s (upload, metadata and pixel stage)")
+        sizes = all_sizes(stack.api)
         with sync_playwright() as playwright:
             browser = launch(playwright)
-            runs = [run_once(browser, stack.api, sizes) for _ in range(args.runs)]
+            for _ in range(args.runs):  # the variants alternate: the same machine load
+                for limit in args.limits:
+                    runs[limit].append(run_once(browser, stack.api, sizes, limit))
             browser.close()
-    print(f"\n{args.images} images, {args.runs} cold loads (fresh context each), medians:\n")
-    print("| measure | median | min | max |\n| --- | --- | --- | --- |")
-    for name in runs[0]:
-        values = [run[name] for run in runs]
-        print(
-            f"| {name} | {statistics.median(values):.0f} | {min(values):.0f} | {max(values):.0f} |"
-        )
+    print(
+        f"\n{len(sizes)} images, {args.runs} cold loads each (fresh context), median (min-max):\n"
+    )
+    print("| measure | " + " | ".join(f"grid pages of {n}" for n in args.limits) + " |")
+    print("| --- |" + " --- |" * len(args.limits))
+    for name in runs[args.limits[0]][0]:
+        cells = []
+        for limit in args.limits:
+            values = [run[name] for run in runs[limit]]
+            cells.append(f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
 
 
