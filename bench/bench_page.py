@@ -20,7 +20,7 @@ without previews would.
 
     .venv/bin/python bench/bench_page.py            # 1,000 images, 5 runs
     .venv/bin/python bench/bench_page.py --images 200 --runs 3
-    .venv/bin/python bench/bench_page.py --data /tmp/page-bench --limits 60 30  # keep, compare
+    .venv/bin/python bench/bench_page.py --data /tmp/page-bench --limits 30 60  # keep, compare
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from stackrunner import BUCKET, running_stack  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 800}
+DEFAULT_LIMIT = 30  # the page's own page size (gallery.js)
 BASES = 20  # distinct pictures; every copy has its own EXIF, so its own bytes
 
 
@@ -135,7 +136,7 @@ SCREEN_DONE = """() => {
 def run_once(browser, api: str, sizes: dict[str, int], limit: int) -> dict[str, float]:
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.goto(api + ("/" if limit == 60 else f"/#limit={limit}"))  # 60: the page's default
+    page.goto(api + ("/" if limit == DEFAULT_LIMIT else f"/#limit={limit}"))
     page.wait_for_function(SCREEN_DONE, timeout=30_000)
     page.wait_for_timeout(300)  # let the last paint be recorded
     screen = page.evaluate(FIRST_SCREEN)
@@ -179,7 +180,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
-        "--limits", type=int, nargs="+", default=[60], help="grid page sizes to compare"
+        "--limits", type=int, nargs="+", default=[DEFAULT_LIMIT], help="grid page sizes"
     )
     parser.add_argument("--data", type=Path, help="keep the stack's data here (reused if full)")
     args = parser.parse_args()

@@ -7,6 +7,7 @@ import { picture } from './thumbs.js';
 export const SEARCH = ['format', 'make', 'model', 'lens', 'keyword', 'orientation', 'has_gps',
   'taken_from', 'taken_to', 'min_size', 'max_size', 'min_width', 'min_height',
   'min_megapixels', 'sort', 'limit'];
+const PAGE_SIZE = 30;
 const $ = (id) => document.getElementById(id);
 let generation = 0;
 let nextPage = null;
@@ -51,7 +52,9 @@ export async function loadFacets(navigate, state) {
 
 // The API's parameters for a state: a year is a date range, a camera its model.
 function searchParams(state, camera = null) {
-  const params = { limit: 60 }; // `limit` in the URL overrides it (smaller pages)
+  // 30 fill a desktop screen; a bigger page only delays the first previews
+  // (bench/bench_page.py). `limit` in the URL overrides it.
+  const params = { limit: PAGE_SIZE };
   for (const name of SEARCH) if (state.get(name)) params[name] = state.get(name);
   const year = state.get('year');
   if (year && !params.taken_from && !params.taken_to) {

@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: images, stackrunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browsing import SEED, seed_bytes
+from browsing import SEED, seed_bytes, wait_for_pixels
 from chromium import launch
 from PIL import Image, ImageOps
 from playwright.sync_api import sync_playwright
@@ -52,14 +52,19 @@ def main() -> int:
         for key, data in items:
             stack.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
         for key, _ in items:
-            stack.wait_for_record(key)
+            wait_for_pixels(stack, key)
         with sync_playwright() as playwright:
             browser = launch(playwright)
             for name, (width, height) in SIZES.items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(stack.api + "/")
                 page.locator("#grid .tile").nth(len(items) - 1).wait_for()
-                page.wait_for_timeout(500)
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('#grid .tile')].every("
+                    "(t) => t.getBoundingClientRect().top > innerHeight"
+                    " || t.querySelector('.picture.loaded'))"
+                )
+                page.wait_for_timeout(300)
                 small_png(page.screenshot(), OUT / f"gallery-{name}.png")
                 page.locator("#grid .tile", has_text="westminster.jpg").click()
                 page.locator("#details dd", has_text="Canon EOS R5").wait_for()
