@@ -4,7 +4,8 @@ Our own parser rather than Pillow's: it follows only IFD0, the Exif, GPS and
 Interop sub-IFDs (never the thumbnail IFD; the MakerNote is set aside for
 makernotes.py), reads each IFD once (offset
 loops end), bounds every count, and keeps only named tags with plain values,
-so whatever the input, the result is small and storable.
+so whatever the input, the result is small and storable. What the bytes of a
+text or byte entry mean is exif_values.py's business.
 """
 
 from __future__ import annotations
@@ -19,57 +20,26 @@ from chalicelib.extraction.bounded import (
     MAX_TEXT_CHARS,
     SizedDict,
     clean_number,
-    clean_text,
 )
 from chalicelib.extraction.exif_tags import (
     BLOCK_TAGS,
-    BYTE_INT_TAGS,
-    CHARSET_TAGS,
     EXIF_IFD,
     GPS_IFD,
     GPS_TAGS,
     INTEROP_IFD,
     INTEROP_TAGS,
     MAIN_TAGS,
-    UCS2_TAGS,
-    VERSION_TAGS,
 )
+from chalicelib.extraction.exif_values import MAX_BYTE_ITEMS, TYPES, bytes_value, scalar_or_list
 
 MAX_TAGS = 200  # kept tags per file
 MAX_TAGS_BYTES = 24 * 1024  # their estimated size in the record
 MAX_IFD_ENTRIES = 1000  # entries read per IFD (a real one has < 100)
 MAX_VALUE_BYTES = 64 * 1024  # one tag value; larger ones are blobs we do not keep
 MAX_BLOCK_BYTES = 4 * 1024 * 1024  # XMP / IPTC / ICC blocks inside a TIFF file
-MAX_BYTE_ITEMS = 64  # BYTE arrays longer than this are binary data, not values
 MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS  # enough for MAX_TEXT_CHARS characters of UTF-8
 MAX_MAKER_NOTE_BYTES = 256 * 1024  # maker notes are read for their ISO and lens only
 MAKER_NOTE = 0x927C
-
-# type id -> (bytes per item, struct code); codes are per item, without byte order.
-_TYPES: dict[int, tuple[int, str]] = {
-    1: (1, "B"),  # BYTE
-    2: (1, "s"),  # ASCII
-    3: (2, "H"),  # SHORT
-    4: (4, "L"),  # LONG
-    5: (8, "LL"),  # RATIONAL
-    6: (1, "b"),  # SBYTE
-    7: (1, "s"),  # UNDEFINED
-    8: (2, "h"),  # SSHORT
-    9: (4, "l"),  # SLONG
-    10: (8, "ll"),  # SRATIONAL
-    11: (4, "f"),  # FLOAT
-    12: (8, "d"),  # DOUBLE
-    13: (4, "L"),  # IFD
-    16: (8, "Q"),  # LONG8 (BigTIFF)
-    17: (8, "q"),  # SLONG8
-    18: (8, "Q"),  # IFD8
-}
-
-_CHARSETS = {
-    b"ASCII\x00\x00\x00": "ascii",
-    b"UNICODE\x00": "utf-16",
-    b"JIS\x00\x00\x00\x00\x00": "iso2022_jp",
-}
 
 ReadAt = Callable[[int, int], bytes]
 
@@ -141,7 +111,7 @@ class _Parser:
         self._offset = struct.Struct(order + ("Q" if self._big else "L")).unpack
         # Precompiled formats for the common case of one value per entry.
         self._single = {
-            kind: struct.Struct(order + code).unpack for kind, (_, code) in _TYPES.items()
+            kind: struct.Struct(order + code).unpack for kind, (_, code) in TYPES.items()
         }
         self._pair = {code: struct.Struct(order + code * 2).unpack for code in "Ll"}
         if role == "IFD0":
@@ -231,7 +201,7 @@ class _Parser:
 
     def _raw(self, kind: int, n: int, inline: bytes, limit: int) -> bytes | None:
         """The value bytes of an entry, or None when too large or out of bounds."""
-        size = _TYPES[kind][0] * n
+        size = TYPES[kind][0] * n
         if size <= len(inline):
             return inline[:size]
         # Text is kept truncated anyway: read its start only, whatever its length.
@@ -246,18 +216,18 @@ class _Parser:
 
     def _value(self, tag: int, kind: int, n: int, inline: bytes) -> Any:
         """A tag's value as str, number or list of numbers; None to drop it."""
-        if kind not in _TYPES or n == 0:
+        if kind not in TYPES or n == 0:
             return None
         raw = self._raw(kind, n, inline, MAX_VALUE_BYTES)
         if raw is None:
             return None
         if kind in (1, 2, 7):
-            return _bytes_value(tag, kind, raw)
+            return bytes_value(tag, kind, raw)
         if n == 1 and kind not in (5, 10):
             return clean_number(self._single[kind](raw)[0])
         if kind == 6 and n > MAX_BYTE_ITEMS:
             return None
-        code = _TYPES[kind][1]
+        code = TYPES[kind][1]
         n = min(n, MAX_LIST_ITEMS)
         values = struct.unpack_from(f"{self._order}{n * len(code)}{code[0]}", raw)
         if kind in (5, 10):
@@ -268,7 +238,7 @@ class _Parser:
         numbers = [clean_number(v) for v in values]
         if None in numbers:
             return None  # a zero denominator, NaN or an absurd magnitude: no honest value
-        return _scalar_or_list(numbers)
+        return scalar_or_list(numbers)
 
     def _maker_note(self, n: int, inline: bytes) -> None:
         """Kept aside (not in the tags) for makernotes.py: its ISO and lens only."""
@@ -277,46 +247,10 @@ class _Parser:
             self._result.maker_note = (self._offset(inline)[0], raw, self._order)
 
     def _block(self, name: str, kind: int, n: int, inline: bytes) -> None:
-        if kind not in _TYPES:
+        if kind not in TYPES:
             return
         raw = self._raw(kind, n, inline, MAX_BLOCK_BYTES)
         if raw is None:
             self._warn(f"{name} block is too large or out of bounds")
         else:
             self._result.blocks[name] = raw
-
-
-def _bytes_value(tag: int, kind: int, raw: bytes) -> Any:
-    """ASCII, BYTE and UNDEFINED values: their meaning depends on the tag."""
-    if kind == 2:
-        return clean_text(raw.split(b"\x00", 1)[0])
-    if tag in VERSION_TAGS:
-        return clean_text(raw.rstrip(b"\x00"))
-    if tag in CHARSET_TAGS:
-        return _charset_text(raw)
-    if tag in UCS2_TAGS:
-        return clean_text(raw.decode("utf-16-le", "replace").split("\x00", 1)[0])
-    if (kind == 1 or tag in BYTE_INT_TAGS) and len(raw) <= MAX_BYTE_ITEMS:
-        return _scalar_or_list(list(raw))
-    return None  # other UNDEFINED data is binary (MakerNote, CFA patterns, ...)
-
-
-def _scalar_or_list(values: list[Any]) -> Any:
-    return values[0] if len(values) == 1 else values
-
-
-def _charset_text(data: bytes) -> str | None:
-    """UserComment-style text: an 8-byte character code, then the text."""
-    prefix, body = data[:8], data[8:]
-    encoding = _CHARSETS.get(prefix)
-    if encoding == "utf-16":
-        # The byte order of UNICODE comments is not specified; guess from the text.
-        encoding = "utf-16-le" if body[1:2] == b"\x00" else "utf-16-be"
-        text = body.decode(encoding, "replace")
-    elif encoding:
-        text = body.decode(encoding, "replace")
-    elif prefix == bytes(8):
-        text = body.decode("latin-1")  # "undefined" code: usually ASCII
-    else:
-        text = data.decode("latin-1")
-    return clean_text(text.split("\x00", 1)[0])

@@ -1,13 +1,13 @@
 """ISO and lens from a camera's maker notes, for files whose EXIF lacks them.
 
 Many older cameras record the ISO speed or the lens only in their maker
-notes. We read exactly those two values, nothing else, and only from the
-makers whose notes hold them as plain values: Canon (CameraSettings,
+notes. We read exactly those two values, nothing else: Canon (CameraSettings,
 ShotInfo, LensModel), Nikon (ISO, Lens), Panasonic (ISO or ProgramISO,
-LensType), Olympus
-and OM System (the Equipment IFD's LensModel), Pentax (the ISO code) and
-Casio (ISO). Sony, Fujifilm and Kodak keep them in enciphered or per-model
-binary blocks, or in lens-identifier tables of thousands of entries: left out.
+LensType), Olympus and OM System (the Equipment IFD's LensModel), Pentax (the
+ISO code), Casio (ISO), Kodak (the ISO of the common "KDK" layout; the other
+eleven layouts are per model) and Sony (makernotes_sony.py). Fujifilm notes
+hold no ISO, and their lens is only a focal and aperture range that ExifTool
+prints as four numbers, never as a Lens or LensID: we read nothing from them.
 Values are ExifTool's (its printed ISO and lens, where the two differ).
 """
 
@@ -17,10 +17,8 @@ import math
 import struct
 from dataclasses import dataclass
 
-from chalicelib.extraction.bounded import clean_text
-
-MAX_ENTRIES = 500  # a maker-note IFD has a few hundred entries at most
-MAX_VALUE_BYTES = 64 * 1024
+from chalicelib.extraction.makernote_ifd import MakerIfd
+from chalicelib.extraction.makernotes_sony import SONY_HEADERS, sony_facts
 
 # Pentax ISO codes (ExifTool's table): 1/3-stop steps from ISO 50, then half stops.
 _THIRDS = [50, 64, 80, 100, 125, 160, 200, 250, 320, 400, 500, 640, 800, 1000, 1250, 1600]
@@ -34,7 +32,9 @@ PENTAX_ISO |= {258 + i: iso for i, iso in enumerate(_HALVES)}
 PENTAX_ISO |= {iso: iso for iso in (50, 100, 200, 400, 800, 1600, 3200)}
 CANON_ISO_CODES = {16: 50, 17: 100, 18: 200, 19: 400, 20: 800}
 CASIO_ISO_CODES = {3: 50, 4: 64, 6: 100, 9: 200}
-_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 8: 2, 9: 4, 10: 8, 13: 4}
+KODAK_ISO_AT = 8 + 0x60  # after the 8-byte "KDK INFO" header
+# Sony-made notes in other makers' layouts (Olympus-style, Sony Ericsson) or other tables.
+NOT_SONY_IFD = (b"\x01\x00", b"SONY PI", b"PREMI\x00", b"SEMC MS", b"\x00\x00SONY PIC")
 
 
 @dataclass
@@ -43,16 +43,25 @@ class MakerFacts:
     lens: str | None = None
 
 
-def maker_note_facts(make: str, note: bytes, offset: int, order: str) -> MakerFacts:
+def maker_note_facts(
+    make: str, note: bytes, offset: int, order: str, model: str = ""
+) -> MakerFacts:
     """ISO and lens from the maker notes `note`, found at `offset` of the EXIF structure
-    whose byte order is `order` (the notes' own offsets may count from either)."""
+    whose byte order is `order` (the notes' own offsets may count from either), of a
+    camera of that `make` and `model`."""
     make = make.upper()
+    if note.startswith(SONY_HEADERS) or (
+        make.startswith("SONY") and not note.startswith(NOT_SONY_IFD)
+    ):
+        return MakerFacts(*sony_facts(model, note, offset, order))
+    if make.startswith("EASTMAN KODAK") and note.startswith(b"KDK"):
+        return _kodak(note)
     if note.startswith(b"Nikon\x00\x02"):
         return _nikon(note)
     if make.startswith("CANON"):
-        return _canon(_Ifd(note, 0, order, -offset))
+        return _canon(MakerIfd(note, 0, order, -offset))
     if note.startswith(b"Panasonic\x00"):
-        ifd = _Ifd(note, 12, order, -offset)
+        ifd = MakerIfd(note, 12, order, -offset)
         iso = ifd.number(0x00D1)  # ISO; older models: ProgramISO (65534: "Intelligent ISO")
         if not iso or iso > 0xFFFFFFF0:
             iso = ifd.number(0x003C)
@@ -62,71 +71,16 @@ def maker_note_facts(make: str, note: bytes, offset: int, order: str) -> MakerFa
         return _olympus(note)
     if note.startswith(b"AOC\x00"):
         pentax_order = "<" if note[4:6] == b"II" else ">" if note[4:6] == b"MM" else order
-        return MakerFacts(PENTAX_ISO.get(_Ifd(note, 6, pentax_order, 0).number(0x0014)))
+        return MakerFacts(PENTAX_ISO.get(MakerIfd(note, 6, pentax_order, 0).number(0x0014)))
     if make.startswith("CASIO"):
         if note.startswith((b"QVC\x00", b"DCI\x00")):
-            return MakerFacts(CASIO_ISO_CODES.get(_Ifd(note, 6, order, -offset).number(0x0014)))
-        iso = _Ifd(note, 0, order, -offset).number(0x0014)
+            return MakerFacts(CASIO_ISO_CODES.get(MakerIfd(note, 6, order, -offset).number(0x0014)))
+        iso = MakerIfd(note, 0, order, -offset).number(0x0014)
         return MakerFacts(iso if iso and iso < 65535 else None)
     return MakerFacts()
 
 
-class _Ifd:
-    """One maker-note IFD inside `data`; value offsets are `data` indexes minus `shift`."""
-
-    def __init__(self, data: bytes, at: int, order: str, shift: int) -> None:
-        self.data, self.order, self.shift = data, order, shift
-        self.entries: dict[int, tuple[int, int, bytes]] = {}
-        if at + 2 > len(data):
-            return
-        count = struct.unpack_from(order + "H", data, at)[0]
-        if count > MAX_ENTRIES:  # the other byte order (ExifTool's "ByteOrder Unknown")
-            self.order = order = ">" if order == "<" else "<"
-            count = struct.unpack_from(order + "H", data, at)[0]
-        for i in range(min(count, MAX_ENTRIES)):
-            pos = at + 2 + 12 * i
-            if pos + 12 > len(data):
-                break
-            tag, kind, n = struct.unpack_from(order + "HHL", data, pos)
-            self.entries.setdefault(tag, (kind, n, data[pos + 8 : pos + 12]))
-
-    def raw(self, tag: int) -> tuple[int, int, bytes] | None:
-        entry = self.entries.get(tag)
-        if entry is None or entry[0] not in _SIZES:
-            return None
-        kind, n, field = entry
-        size = _SIZES[kind] * n
-        if size > MAX_VALUE_BYTES:
-            return None
-        if size <= 4:
-            return kind, n, field[:size]
-        start = struct.unpack(self.order + "L", field)[0] + self.shift
-        value = self.data[start : start + size] if start >= 0 else b""
-        return (kind, n, value) if len(value) == size else None
-
-    def numbers(self, tag: int) -> list[float]:
-        found = self.raw(tag)
-        if found is None or found[0] in (2, 7):
-            return []
-        kind, n, value = found
-        if kind in (5, 10):
-            pairs = struct.unpack(f"{self.order}{2 * n}{'L' if kind == 5 else 'l'}", value)
-            return [a / b if b else math.nan for a, b in zip(pairs[::2], pairs[1::2], strict=True)]
-        code = {1: "B", 3: "H", 4: "L", 8: "h", 9: "l", 13: "L"}[kind]
-        return list(struct.unpack(f"{self.order}{n}{code}", value))
-
-    def number(self, tag: int, index: int = 0) -> int | None:
-        values = self.numbers(tag)
-        return int(values[index]) if len(values) > index else None
-
-    def text(self, tag: int) -> str | None:
-        found = self.raw(tag)
-        if found is None or found[0] not in (2, 7):
-            return None
-        return clean_text(found[2].split(b"\x00", 1)[0], 200)
-
-
-def _canon(notes: _Ifd) -> MakerFacts:
+def _canon(notes: MakerIfd) -> MakerFacts:
     """CameraISO (CameraSettings[16]) when numeric, else BaseISO * AutoISO / 100 (ShotInfo)."""
     iso = None
     # Both arrays are int16s; the IFD calls them SHORT.
@@ -150,21 +104,30 @@ def _nikon(note: bytes) -> MakerFacts:
         return MakerFacts()
     order = "<" if header[:2] == b"II" else ">"
     start = struct.unpack_from(order + "L", header, 4)[0]
-    notes = _Ifd(note, 10 + start, order, 10)
+    notes = MakerIfd(note, 10 + start, order, 10)
     iso = notes.number(0x0002, 1)
     return MakerFacts(iso or None, _lens_info(notes.numbers(0x0084)))
+
+
+def _kodak(note: bytes) -> MakerFacts:
+    """Kodak type 1: binary fields after "KDK INFO" (big-endian) or "KDK" (little-endian)."""
+    raw = note[KODAK_ISO_AT : KODAK_ISO_AT + 2]
+    if len(raw) < 2:
+        return MakerFacts()
+    iso = struct.unpack((">" if note.startswith(b"KDK INFO") else "<") + "H", raw)[0]
+    return MakerFacts(iso or None)  # 0 when the camera did not record it
 
 
 def _olympus(note: bytes) -> MakerFacts:
     """The Equipment IFD (0x2010) of new-style notes; offsets count from the notes' start."""
     at = 16 if note.startswith(b"OM SYSTEM") else 12
     order = "<" if note[at - 4 : at - 2] == b"II" else ">"
-    main = _Ifd(note, at, order, 0)
+    main = MakerIfd(note, at, order, 0)
     entry = main.entries.get(0x2010)
     if entry is None:
         return MakerFacts()
     equipment = struct.unpack(main.order + "L", entry[2])[0]
-    return MakerFacts(None, _Ifd(note, equipment, main.order, 0).text(0x0203))
+    return MakerFacts(None, MakerIfd(note, equipment, main.order, 0).text(0x0203))
 
 
 def _lens_info(values: list[float]) -> str | None:

@@ -52,9 +52,12 @@ def read_metadata(facts: ImageFacts, reader: BudgetedReader) -> Metadata:
             blocks = exif.blocks
             for message in exif.warnings:
                 found.warn(message)
-            make = exif.tags.get("Make")
+            make, model = exif.tags.get("Make"), exif.tags.get("Model")
+            model = model if isinstance(model, str) else ""
             if exif.maker_note and isinstance(make, str):
-                maker = _guarded(found, "Maker notes", lambda: maker_note_facts(make, *_note(exif)))
+                maker = _guarded(
+                    found, "Maker notes", lambda: maker_note_facts(make, *_note(exif), model)
+                )
                 found.maker = maker or found.maker
     xmp_packet = facts.xmp or blocks.get("xmp")
     if xmp_packet:

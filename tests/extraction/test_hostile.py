@@ -47,7 +47,7 @@ from chalicelib.extraction.budget import MAX_HEADER_BYTES
 from chalicelib.extraction.extract import extract_metadata
 
 MAX_ITEM_BYTES = 128 * 1024  # what a record may cost at most (DynamoDB allows 400 KB)
-MAX_SECONDS = 3.0
+MAX_SECONDS = 3.0  # of CPU per file
 _serializer = TypeSerializer()
 
 
@@ -129,11 +129,12 @@ def check_contract(result: dict) -> None:
 
 def extract_checked(data: bytes) -> dict:
     fp = CountingFile(data)
-    started = time.perf_counter()
+    # CPU time, not wall time: the bound is on our work, not on the machine's load.
+    started = time.process_time()
     result = extract_metadata(fp)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     check_contract(result)
-    assert elapsed < MAX_SECONDS, f"took {elapsed:.1f}s"
+    assert elapsed < MAX_SECONDS, f"took {elapsed:.1f} s of CPU"
     assert fp.bytes_read <= MAX_HEADER_BYTES + 64 * 1024
     return result
 

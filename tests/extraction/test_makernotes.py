@@ -4,58 +4,12 @@ values (its -n value for Pentax ISO is a code, not the ISO)."""
 from __future__ import annotations
 
 import io
-import json
-import shutil
 import struct
-import subprocess
 
 import pytest
-from images import IfdRef, image_bytes, insert_jpeg_segment, tiff_structure
+from makernote_files import ascii, exiftool_printed, ifd, jpeg_with_notes, shorts
 
 from chalicelib.extraction.extract import extract_metadata
-
-EXIFTOOL = shutil.which("exiftool") or "/usr/bin/exiftool"
-MARK = b"@MAKERNOTE@"
-
-
-def ifd(entries: list[tuple[int, int, int, bytes]], order: str, at: int, base: int) -> bytes:
-    """An IFD laid out at `at` in the notes, its data right after it; value offsets are
-    written as (position in the notes + `base`)."""
-    data_at = at + 2 + 12 * len(entries) + 4
-    table, data = struct.pack(order + "H", len(entries)), b""
-    for tag, kind, count, value in entries:
-        if len(value) <= 4:
-            field = value.ljust(4, b"\x00")
-        else:
-            field = struct.pack(order + "L", data_at + len(data) + base)
-            data += value + b"\x00" * (len(value) & 1)
-        table += struct.pack(order + "HHL", tag, kind, count) + field
-    return table + struct.pack(order + "L", 0) + data
-
-
-def shorts(values: list[int], order: str = "<") -> bytes:
-    return struct.pack(f"{order}{len(values)}H", *(v & 0xFFFF for v in values))
-
-
-def ascii(text: str) -> bytes:
-    return text.encode() + b"\x00"
-
-
-def jpeg_with_notes(make: str, model: str, notes, extra: list = ()) -> bytes:
-    """A JPEG whose EXIF has Make, Model, an exposure time and the given maker notes (no ISO,
-    no LensModel). `notes(offset)` builds them knowing where they land in the TIFF structure."""
-
-    def structure(note: bytes) -> bytes:
-        ifd0 = [(0x010F, 2, make), (0x0110, 2, model), (0x8769, 4, IfdRef(1))]
-        exif = [(0x829A, 5, (1, 125)), (0x927C, 7, note), *extra]
-        return tiff_structure([ifd0, exif])
-
-    size = len(notes(0))
-    probe = structure(MARK + bytes(size - len(MARK)))
-    offset = probe.index(MARK)
-    blob = structure(notes(offset))
-    assert len(blob) == len(probe)
-    return insert_jpeg_segment(image_bytes("JPEG", (16, 16)), 0xE1, b"Exif\x00\x00" + blob)
 
 
 def canon(camera_iso: int, auto: int = 0, base: int = 0):
@@ -196,20 +150,15 @@ def test_iso_and_lens_come_from_the_maker_notes(name):
 
 
 @pytest.fixture(scope="module")
-def exiftool_printed(tmp_path_factory) -> dict[str, dict]:
-    folder = tmp_path_factory.mktemp("makernotes")
-    for name, case in CASES.items():
-        (folder / f"{name}.jpg").write_bytes(case[0])
-    output = subprocess.run(
-        [EXIFTOOL, "-j", "-G1", "-q", str(folder)], check=True, capture_output=True
-    ).stdout
-    return {e["SourceFile"].rsplit("/", 1)[-1][:-4]: e for e in json.loads(output)}
+def printed(tmp_path_factory) -> dict[str, dict]:
+    files = {name: case[0] for name, case in CASES.items()}
+    return exiftool_printed(tmp_path_factory.mktemp("makernotes"), files)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_maker_note_values_equal_exiftools_printed_ones(exiftool_printed, name):
+def test_maker_note_values_equal_exiftools_printed_ones(printed, name):
     _, iso, lens, iso_tag, lens_tag = CASES[name]
-    theirs = exiftool_printed[name]
+    theirs = printed[name]
     if iso_tag:
         assert str(theirs[iso_tag]) == str(iso)
     if lens_tag:

@@ -7,7 +7,8 @@ the start of the file and holds everything we need: the primary item's size
 count (`pixi`), colour profile (`colr`), an alpha plane (an `auxl` item), and
 where the Exif and XMP items are stored (`iloc`). Image sequences without a
 still image are described by their first track (heif_track.py), low-overhead
-files (`mif3`) by their `mini` box (heif_mini.py).
+files (`mif3`) by their `mini` box (heif_mini.py); heif_items.py answers the
+questions about the item graph (properties, alpha planes, metadata items).
 """
 
 from __future__ import annotations
@@ -18,30 +19,22 @@ from dataclasses import dataclass, field
 from chalicelib.extraction.budget import BudgetedReader
 from chalicelib.extraction.formats import ImageFacts
 from chalicelib.extraction.formats.bmff import Meta, parse_meta
+from chalicelib.extraction.formats.heif_items import (
+    described_item,
+    is_alpha,
+    item_data,
+    properties,
+    top_level_images,
+)
 from chalicelib.extraction.formats.heif_mini import read_mini
 from chalicelib.extraction.formats.heif_track import read_track
 
 MAX_TOP_BOXES = 32
 MAX_META_BYTES = 1024 * 1024
-MAX_ITEM_BYTES = 2 * 1024 * 1024  # an Exif or XMP item
 
-IMAGE_ITEM_TYPES = {
-    b"hvc1",
-    b"hev1",
-    b"av01",
-    b"grid",
-    b"iovl",
-    b"iden",
-    b"jpeg",
-    b"unci",
-    b"avc1",
-    b"j2k1",
-    b"vvc1",
-}
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis"}
 SEQUENCE_BRANDS = {b"avis", b"msf1", b"hevc", b"hevx"}
 HEVC = {b"hvc1", b"hev1"}
-ALPHA_URNS = {b"urn:mpeg:hevc:2015:auxid:1", b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"}
 
 # (clockwise rotation, mirrored first) -> EXIF orientation; see _orientation.
 _EXIF_ORIENTATION = {
@@ -130,7 +123,7 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
     bits = None
     icc = None
     transforms: list[tuple[bytes, int]] = []
-    for kind, payload in _properties(meta, meta.primary):
+    for kind, payload in properties(meta, meta.primary):
         if kind == b"ispe" and len(payload) >= 12:
             width, height = struct.unpack_from(">LL", payload, 4)
         elif kind == b"clap" and len(payload) >= 16:
@@ -143,7 +136,7 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
         elif kind in (b"irot", b"imir") and payload:
             transforms.append((kind, payload[0]))
     if tiles and (icc is None or bits is None):
-        for kind, payload in _properties(meta, tiles[0]):
+        for kind, payload in properties(meta, tiles[0]):
             if kind == b"colr" and payload[:4] in (b"prof", b"rICC") and icc is None:
                 icc = payload[4:]
             elif kind == b"pixi" and len(payload) > 5 and payload[5] and bits is None:
@@ -154,7 +147,7 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
         width, height = _clean_aperture(clap, width, height)
     planes = {meta.primary, *tiles}
     alpha = any(
-        kind == b"auxl" and planes & set(targets) and _is_alpha(meta, source)
+        kind == b"auxl" and planes & set(targets) and is_alpha(meta, source)
         for kind, source, targets in meta.references
     )
     tile = meta.items.get(tiles[0]) if tiles else None
@@ -167,16 +160,16 @@ def _still(fp: BudgetedReader, meta: Meta, brands: set[bytes]) -> ImageFacts:
         width=width,
         height=height,
         mode=mode,
-        frames=_top_level_images(meta),
+        frames=top_level_images(meta),
         orientation=_orientation(transforms),
         bit_depth=bits,
         icc=icc,
     )
-    exif = _item_data(fp, meta, _described_item(meta, b"Exif"))
+    exif = item_data(fp, meta, described_item(meta, b"Exif"))
     if exif and len(exif) >= 4:
         start = 4 + struct.unpack(">L", exif[:4])[0]
         facts.exif = exif[start:] if start < len(exif) else None
-    facts.xmp = _item_data(fp, meta, _described_item(meta, b"mime", b"application/rdf+xml"))
+    facts.xmp = item_data(fp, meta, described_item(meta, b"mime", b"application/rdf+xml"))
     return facts
 
 
@@ -221,14 +214,6 @@ def _top_level(fp: BudgetedReader) -> TopLevel:
     return top
 
 
-def _properties(meta: Meta, item: int) -> list[tuple[bytes, bytes]]:
-    return [
-        meta.properties[i - 1]
-        for i in meta.associations.get(item, [])
-        if 0 < i <= len(meta.properties)
-    ]
-
-
 def _clean_aperture(payload: bytes, width: int, height: int) -> tuple[int, int]:
     wn, wd, hn, hd = struct.unpack_from(">LLLL", payload)  # not a full box
     if not wd or not hd:
@@ -250,58 +235,3 @@ def _orientation(transforms: list[tuple[bytes, int]]) -> int:
         else:  # imir axis 0: top and bottom swap
             rotation, mirrored = (180 - rotation) % 360, not mirrored
     return _EXIF_ORIENTATION[(rotation, mirrored)]
-
-
-def _is_alpha(meta: Meta, item_id: int) -> bool:
-    for index in meta.associations.get(item_id, []):
-        if 0 < index <= len(meta.properties):
-            kind, payload = meta.properties[index - 1]
-            if kind == b"auxC" and payload[4:].split(b"\x00", 1)[0] in ALPHA_URNS:
-                return True
-    return False
-
-
-def _top_level_images(meta: Meta) -> int:
-    """Images a viewer would list: not hidden, not a tile, thumbnail or auxiliary plane."""
-    excluded = set()
-    for kind, source, targets in meta.references:
-        if kind in (b"thmb", b"auxl"):
-            excluded.add(source)
-        elif kind in (b"dimg", b"base"):
-            excluded.update(targets)
-    return max(
-        1,
-        sum(
-            1
-            for item_id, item in meta.items.items()
-            if item.type in IMAGE_ITEM_TYPES and not item.hidden and item_id not in excluded
-        ),
-    )
-
-
-def _described_item(meta: Meta, item_type: bytes, content_type: bytes = b"") -> int | None:
-    """The metadata item of this type, preferring one that describes (`cdsc`) the primary."""
-    candidates = [
-        item_id
-        for item_id, item in meta.items.items()
-        if item.type == item_type and (not content_type or item.content_type == content_type)
-    ]
-    for kind, source, targets in meta.references:
-        if kind == b"cdsc" and source in candidates and meta.primary in targets:
-            return source
-    return candidates[0] if candidates else None
-
-
-def _item_data(fp: BudgetedReader, meta: Meta, item_id: int | None) -> bytes | None:
-    if item_id is None:
-        return None
-    item = meta.items[item_id]
-    if sum(length for _, length in item.extents) > MAX_ITEM_BYTES:
-        return None
-    chunks = []
-    for offset, length in item.extents:
-        if item.in_idat:
-            chunks.append(meta.idat[offset : offset + length])
-        else:
-            chunks.append(fp.read_at(offset, length))
-    return b"".join(chunks) or None
