@@ -69,8 +69,14 @@ def test_nothing_outside_the_whitelist_is_served(client, path: str) -> None:
     assert response.json_body["Code"] == "NotFoundError"
 
 
-def test_the_page_takes_no_query_parameter(client) -> None:
-    assert client.http.get("/?make=canon", headers=ACCEPT).status_code == 400
+@pytest.mark.parametrize(
+    "path", ["/?make=canon", "/web/app.js?v=2", "/web/vendor/leaflet/leaflet.css?v=2"]
+)
+def test_the_page_and_its_files_take_no_query_parameter(client, path: str) -> None:
+    # The page's state is in the URL's fragment, which browsers never send.
+    response = client.http.get(path, headers=ACCEPT)
+    assert response.status_code == 400
+    assert "unknown query parameter" in response.json_body["Message"]
 
 
 def test_a_stage_path_without_its_slash_is_redirected() -> None:
