@@ -189,7 +189,7 @@ if deps.settings.reconcile_schedule:
 
 # The web page: no API key (a browser navigating cannot send one; the page asks
 # for it and sends it with its API calls). State lives in the URL's fragment.
-@app.route("/", methods=["GET"])
+@app.route("/", methods=["GET"], api_key_required=False)
 def web_page() -> Response:
     path = app.current_request.context.get("path") or "/"
     if webpage.needs_trailing_slash(path):
@@ -197,12 +197,12 @@ def web_page() -> Response:
     return _web(webpage.page())
 
 
-@app.route("/web/{name}", methods=["GET"])
+@app.route("/web/{name}", methods=["GET"], api_key_required=False)
 def web_asset(name: str) -> Response:
     return _web(webpage.asset(name))
 
 
-@app.route("/web/vendor/{library}/{name}", methods=["GET"])
+@app.route("/web/vendor/{library}/{name}", methods=["GET"], api_key_required=False)
 def web_vendor_asset(library: str, name: str) -> Response:
     return _web(webpage.asset(f"vendor/{library}/{name}"))
 
