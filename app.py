@@ -44,9 +44,7 @@ from chalicelib.params import (
     parse_json_body,
     parse_limit,
 )
-from chalicelib.preview_api import Answer, parse_size
-from chalicelib.preview_api import duplicates as duplicates_of
-from chalicelib.preview_api import preview as preview_of
+from chalicelib.preview_api import Answer, duplicates_response, parse_size, preview_response
 from chalicelib.previews import handle_body
 from chalicelib.reconcile import reconcile
 from chalicelib.reconcile_payload import parse_payload
@@ -258,14 +256,14 @@ def get_preview() -> Response:
     except InvalidParameterError as error:
         raise BadRequestError(str(error)) from None
     s = deps.settings
-    answer = preview_of(deps.s3, deps.catalog, s, key, size, condition, deps.ingestor.exists)
+    answer = preview_response(deps.s3, deps.catalog, s, key, size, condition, deps.ingestor.exists)
     return _answer(answer)
 
 
 @app.route("/images/duplicates", methods=["GET"], api_key_required=API_KEY)
 def get_duplicates() -> Response:
     key = _requested_key()
-    return _answer(duplicates_of(deps.catalog, deps.settings, key, deps.ingestor.exists))
+    return _answer(duplicates_response(deps.catalog, deps.settings, key, deps.ingestor.exists))
 
 
 # Any Content-Type reaches the view, which answers 400 (not Chalice's 415) for non-JSON.

@@ -156,5 +156,8 @@ class PixelHooks:
             key, etag, size = new["s3objectkey"], new["etag"], int(new.get("size") or 0)
             self._queue.send(PixelMessage(key, etag, sequencer, size))
 
+    def queue(self, message: PixelMessage) -> bool:
+        return self._queue.send(message)
+
     def removed(self, old: dict[str, Any] | None) -> None:
         remove_previews(self._s3, self._bucket, preview_keys(self._derived, self._prefix, old))

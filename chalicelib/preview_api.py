@@ -38,7 +38,7 @@ def parse_size(raw: str | None) -> str:
     return raw
 
 
-def preview(
+def preview_response(
     s3: Any,
     catalog: Catalog,
     settings: Settings,
@@ -82,7 +82,7 @@ def preview(
     return Answer(200, data, {**headers, "Content-Type": "image/webp"})
 
 
-def duplicates(catalog: Catalog, settings: Settings, key: str, uploaded: Any) -> Answer:
+def duplicates_response(catalog: Catalog, settings: Settings, key: str, uploaded: Any) -> Answer:
     """Exact and near copies of `key` (see Catalog.duplicates.lookup)."""
     from chalicelib.catalog.duplicates import bands
 

@@ -32,6 +32,7 @@ from chalicelib.pixel_queue import (
     stage_has_run,
 )
 from chalicelib.preview_api import PREVIEW_CACHE_CONTROL
+from chalicelib.s3file import unreadable
 from chalicelib.settings import Settings
 
 
@@ -75,9 +76,16 @@ class PixelStage:
             code = error.response.get("Error", {}).get("Code", "")
             if code in ("PreconditionFailed", "412", "NoSuchKey", "404", "NotFound"):
                 return StageOutcome(key, "stale", reason=code)  # its successor decides
-            raise  # transient: SQS redelivers, then the dead-letter queue
+            problem = unreadable(error)
+            if problem is None:
+                raise  # transient: SQS redelivers, then the dead-letter queue
+            # Archived or out of the role's reach since the record: retrying cannot help.
+            return self._store(message, [], {"preview_error": problem.reason})
         written = self._write_previews(message, facts.previews)
-        fields = record_fields(facts)
+        return self._store(message, written, record_fields(facts))
+
+    def _store(self, message: PixelMessage, written: list[str], fields: dict) -> StageOutcome:
+        key, s = message.key, self._settings
         if self._catalog.enrich(key, message.etag, message.sequencer, fields):
             return StageOutcome(key, "enriched", len(written), message.size, fields_reason(fields))
         # Changed meanwhile. The previews stay if this version's bytes are still

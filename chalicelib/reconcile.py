@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import pixel_reconcile
 from chalicelib.catalog.catalog import CatalogBusyError
 from chalicelib.catalog.records import STATUS_UNREADABLE
 from chalicelib.catalog.summary import COUNTER_PREFIXES, FACET_PREFIXES, counter_changes
@@ -55,12 +56,17 @@ class ReconcileReport:
     counters_busy: list[int] = field(default_factory=list)
     facets_rewritten: int = 0
     facets_busy: bool = False
+    # The pixel stage (chalicelib/pixel_reconcile.py).
+    previews_queued: int = 0
+    previews_removed: int = 0
+    duplicates_rewritten: int = 0
+    duplicates_busy: bool = False
     # Set when a phase stopped early: pass it back as `{"resume": ...}`.
     resume: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
-        busy = self.counters_busy or self.facets_busy
+        busy = self.counters_busy or self.facets_busy or self.duplicates_busy
         return self.resume is None and not busy and not self.failed
 
     def fail(self, key: str) -> None:
@@ -142,6 +148,8 @@ def _records(
             try:
                 outcome = deps.ingestor.forget_if_gone(key, entry.revision)
                 report.removed += outcome.action == "deleted"
+                if outcome.action == "unchanged":
+                    report.previews_queued += pixel_reconcile.record_checked(deps, key, entry)
             except (ClientError, BotoCoreError, CatalogBusyError):
                 report.fail(key)
         progress("records", checked)
@@ -194,6 +202,8 @@ def _facets(
     if should_stop():
         return Position("facets", force=position.force)
     report.facets_rewritten, report.facets_busy = deps.catalog.rebuild_facets()
+    report.duplicates_rewritten, report.duplicates_busy = pixel_reconcile.rebuild_duplicates(deps)
+    report.previews_removed = pixel_reconcile.sweep_previews(deps)
     progress("facets", report.facets_rewritten)
     return None
 

@@ -126,7 +126,7 @@ def entry_points(app_path: Path) -> dict[str, set[str]]:
             explicit = name.value if isinstance(name, ast.Constant) else None
             if kind in ("route", "middleware"):
                 entries.setdefault(API_FUNCTION, set()).add(node.name)
-            elif kind in ("on_s3_event", "schedule", "lambda_function"):
+            elif kind in ("on_s3_event", "on_sqs_message", "schedule", "lambda_function"):
                 entries.setdefault(explicit or node.name, set()).add(node.name)
     return entries
 

@@ -34,6 +34,15 @@ Why each grant:
 - sqs:SendMessage on the stage's failed-events queue, S3 handlers only:
   Lambda sends an event they failed on to their on-failure destination with
   the function's own role (no code of ours calls SQS);
+- the pixel stage (`pixels_stage`): s3:GetObject under the prefix (one GET
+  per image), s3:PutObject and s3:DeleteObject under the derived prefix only,
+  the catalog writer's item actions, and ReceiveMessage, DeleteMessage and
+  GetQueueAttributes on its own queue (Lambda's event source mapping polls
+  with the function's role); the created handler and reconcile may
+  SendMessage (and GetQueueUrl) to that queue; both S3 handlers and reconcile
+  may DeleteObject under the derived prefix (the replaced version's
+  previews, orphans); the API may
+  GetObject under the derived prefix (serving a preview);
 - logs on the function's own log group.
 
 The account segment of DynamoDB, SQS and logs ARNs is `*` so that no account
@@ -70,11 +79,22 @@ ITEM_ACTIONS = {
     "on_object_removed": _WRITER,
     "reconcile": _RECONCILE,
     "scheduled_reconcile": _RECONCILE,
+    "pixels_stage": _WRITER,
 }
+# Who touches the pixel stage's queue and previews, and how (see the docstring).
+_PIXEL_SENDERS = ("on_object_created", "reconcile", "scheduled_reconcile")
+_PREVIEW_DELETERS = (*_PIXEL_SENDERS, "on_object_removed", "pixels_stage")
 
 
 def function_policy(
-    app_name: str, stage: str, function: str, bucket: str, table: str, prefix: str
+    app_name: str,
+    stage: str,
+    function: str,
+    bucket: str,
+    table: str,
+    prefix: str,
+    pixels_queue: str = "image-metadata-pixels",
+    derived: str = "derived/",
 ) -> dict[str, Any]:
     """The least-privilege policy document of one function of one stage."""
     if function not in ITEM_ACTIONS:
@@ -103,6 +123,7 @@ def function_policy(
     if function in EVENT_FUNCTIONS:
         queue = f"arn:aws:sqs:*:*:{failed_events_queue_name(app_name, stage)}"
         statements.append(_allow("FailedEventsToTheQueue", ["sqs:SendMessage"], [queue]))
+    statements += _pixel_statements(function, bucket, table, pixels_queue, derived)
     # Chalice names the API function `<app>-<stage>` and the others `<app>-<stage>-<name>`.
     name = f"{app_name}-{stage}" + ("" if function == API_FUNCTION else f"-{function}")
     group = f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}"
@@ -111,6 +132,27 @@ def function_policy(
         _allow("OwnLogStreams", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{group}:*"]),
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _pixel_statements(
+    function: str, bucket: str, table: str, queue: str, derived: str
+) -> list[dict[str, Any]]:
+    """The pixel stage's grants: previews only under the derived prefix, its queue."""
+    previews = [f"arn:aws:s3:::{bucket}/{derived}*"]
+    queue_arn = [f"arn:aws:sqs:*:*:{queue}"]
+    statements = []
+    if function == API_FUNCTION:
+        statements.append(_allow("ReadPreviews", ["s3:GetObject"], previews))
+    if function == "pixels_stage":
+        statements.append(_allow("WritePreviews", ["s3:PutObject"], previews))
+        consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+        statements.append(_allow("ConsumePixelQueue", consume, queue_arn))
+    if function in _PREVIEW_DELETERS:
+        statements.append(_allow("DeletePreviews", ["s3:DeleteObject"], previews))
+    if function in _PIXEL_SENDERS:
+        send = ["sqs:SendMessage", "sqs:GetQueueUrl"]
+        statements.append(_allow("SendToPixelQueue", send, queue_arn))
+    return statements
 
 
 def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
@@ -133,7 +175,16 @@ def functions(config: dict[str, Any]) -> list[str]:
 
 def policy_for(config: dict[str, Any], stage: str, function: str) -> dict[str, Any]:
     s = stage_settings(config, stage)
-    return function_policy(config["app_name"], stage, function, s.bucket, s.table, s.prefix)
+    return function_policy(
+        config["app_name"],
+        stage,
+        function,
+        s.bucket,
+        s.table,
+        s.prefix,
+        s.pixels_queue,
+        s.derived_prefix,
+    )
 
 
 def policy_file_name(stage: str, function: str) -> str:

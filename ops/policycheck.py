@@ -28,7 +28,7 @@ from typing import Any
 import botocore.session
 from botocore import xform_name
 
-SERVICES = ("s3", "dynamodb")
+SERVICES = ("s3", "dynamodb", "sqs")
 
 # Methods boto3 adds to clients and resources, by service.
 BOTO3_HELPERS = {
@@ -41,6 +41,7 @@ BOTO3_HELPERS = {
         "generate_presigned_post",
     },
     "dynamodb": {"batch_writer"},
+    "sqs": set(),
 }
 # Calls whose first argument names the operation they perform.
 OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
@@ -48,7 +49,8 @@ OPERATION_BY_ARGUMENT = {"generate_presigned_url", "get_paginator"}
 PRESIGNED_POST = ("s3", "generate_presigned_post")
 
 # Resource kinds: "object" (a key under the prefix), "bucket", "table", "index",
-# "queue" (the failed-events queue, which Lambda itself sends to).
+# "queue" (the failed-events queue, which Lambda itself sends to), "derived" (a
+# preview under the derived prefix), "pixels-queue" (the pixel stage's queue).
 _GET = (("s3:GetObject", "object"), ("s3:ListBucket", "bucket"))  # ListBucket: 404, not 403
 OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "get_object"): _GET,
@@ -62,6 +64,10 @@ OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("s3", "upload_file"): (("s3:PutObject", "object"),),
     ("s3", "upload_fileobj"): (("s3:PutObject", "object"),),
     ("s3", "delete_object"): (("s3:DeleteObject", "object"),),
+    # DeleteObjects is authorized as s3:DeleteObject on each key.
+    ("s3", "delete_objects"): (("s3:DeleteObject", "object"),),
+    ("sqs", "send_message"): (("sqs:SendMessage", "pixels-queue"),),
+    ("sqs", "get_queue_url"): (("sqs:GetQueueUrl", "pixels-queue"),),
     ("s3", "copy_object"): (("s3:GetObject", "object"), ("s3:PutObject", "object")),
     ("dynamodb", "get_item"): (("dynamodb:GetItem", "table"),),
     ("dynamodb", "put_item"): (("dynamodb:PutItem", "table"),),
@@ -76,6 +82,13 @@ OPERATIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("dynamodb", "scan"): (("dynamodb:Scan", "table"),),
     # Authorized per contained action, never as "TransactWriteItems" (see below).
     ("dynamodb", "transact_write_items"): (),
+}
+# S3 object calls on previews, by the module that makes them and the operation: their
+# keys are under the derived prefix, never under the uploads prefix.
+DERIVED_OBJECT_CALLS = {
+    ("chalicelib/pixel_queue.py", "delete_objects"),
+    ("chalicelib/previews.py", "put_object"),
+    ("chalicelib/preview_api.py", "get_object"),
 }
 # TransactWriteItems: DynamoDB authorizes each contained action as its own
 # API action (developer guide, "Using IAM with DynamoDB transactions").
@@ -169,9 +182,12 @@ def needs(calls: Iterable[ClientCall]) -> tuple[list[Need], list[ClientCall]]:
         if key not in OPERATIONS:
             unknown.append(call)
             continue
+        derived = (call.where.rsplit(":", 1)[0], call.operation) in DERIVED_OBJECT_CALLS
         for action, kind in OPERATIONS[key]:
             if kind == "table" and call.index is not None:
                 kind = f"index:{call.index}"
+            if kind == "object" and derived:
+                kind = "derived"
             found.append(Need(action, kind, call))
         if call.operation == "transact_write_items":
             # Parts not visible in the module: assume any of them.
@@ -189,6 +205,8 @@ class Resources:
     table: str
     indexes: tuple[str, ...]
     queue: str = ""  # the failed-events queue (kind "queue")
+    derived: str = "derived/"  # the previews' prefix (kind "derived")
+    pixels_queue: str = "image-metadata-pixels"  # kind "pixels-queue"
     region: str = "us-east-1"
     account: str = "123456789012"  # AWS's documentation placeholder, not an account
 
@@ -202,6 +220,10 @@ class Resources:
             return [table_arn]
         if kind == "queue":
             return [f"arn:aws:sqs:{self.region}:{self.account}:{self.queue}"]
+        if kind == "derived":
+            return [f"arn:aws:s3:::{self.bucket}/{self.derived}some/image.jpg/etag/256.webp"]
+        if kind == "pixels-queue":
+            return [f"arn:aws:sqs:{self.region}:{self.account}:{self.pixels_queue}"]
         if kind.startswith("index:"):
             name = kind.split(":", 1)[1]
             names = self.indexes if name == "*" else (name,)

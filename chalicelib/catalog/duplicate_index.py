@@ -31,7 +31,7 @@ class DuplicateIndex:
     def summary(self) -> dict[str, int]:
         """`GET /summary`'s `duplicates`: one BatchGetItem of the counter shards."""
         pks = [duplicates.counter_pk(n) for n in range(self._shards)]
-        return duplicates.summary(get_items(self._client, self._table, pks).values())
+        return duplicates.counted(get_items(self._client, self._table, pks).values())
 
     def lookup(self, record: dict[str, Any], band_values: tuple[str, ...]) -> dict[str, Any]:
         """Exact copies (same content_sha256) and near ones (phash within NEAR_REPORTED,
@@ -71,16 +71,15 @@ class DuplicateIndex:
         found: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         while len(found) < limit:
-            request: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": INDEX,
-                "KeyConditionExpression": "ix = :ix",
-                "ExpressionAttributeValues": {":ix": {"S": partition}},
-                "Limit": limit - len(found),
-            }
-            if start:
-                request["ExclusiveStartKey"] = start
-            response = self._client.query(**request)
+            start_at = {"ExclusiveStartKey": start} if start else {}
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=INDEX,
+                KeyConditionExpression="ix = :ix",
+                ExpressionAttributeValues={":ix": {"S": partition}},
+                Limit=limit - len(found),
+                **start_at,
+            )
             found += [decode(item) for item in response.get("Items", [])]
             start = response.get("LastEvaluatedKey")
             if not start:
@@ -104,7 +103,7 @@ class DuplicateIndex:
                 item = encode({"pk": pk, **want})
                 writes.append({"Put": {"TableName": self._table, "Item": item}})
         total = duplicates.totals(truth)
-        have_total = duplicates.summary(counters.values())
+        have_total = duplicates.counted(counters.values())
         if not writes and have_total == {
             "groups": total["dup_groups"],
             "wasted_bytes": total["dup_wasted"],

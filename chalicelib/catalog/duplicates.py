@@ -149,7 +149,7 @@ def operations(
         ops.append(op)
         totals["dup_groups"] += groups_delta
         totals["dup_wasted"] += wasted_delta
-    ops.append({"Update": _counters(table, shard, totals)})
+    ops.append({"Update": _counter_update(table, shard, totals)})
     return ops
 
 
@@ -185,7 +185,7 @@ def _group(
     return op, groups_after - groups_before, wasted_after - wasted_before
 
 
-def _counters(table: str, shard: int, totals: dict[str, int]) -> dict[str, Any]:
+def _counter_update(table: str, shard: int, totals: dict[str, int]) -> dict[str, Any]:
     """ADD the changes (possibly zero) and bump the version: reconcile's guard."""
     return {
         "TableName": table,
@@ -199,7 +199,7 @@ def _counters(table: str, shard: int, totals: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def summary(shards: Iterable[dict[str, Any] | None]) -> dict[str, int]:
+def counted(shards: Iterable[dict[str, Any] | None]) -> dict[str, int]:
     """`GET /summary`'s `duplicates` from the counter items of every shard."""
     found = [s for s in shards if s]
     return {

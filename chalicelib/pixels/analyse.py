@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
@@ -10,12 +11,13 @@ from PIL import Image, UnidentifiedImageError
 from .colors import average_color, dominant_colors
 from .decode import OverLimit, decode, fitted, open_image
 from .facts import PREVIEW_SIZES, PixelFacts, PixelLimits, Preview
+from .guards import Refused
 from .phash import phash
 from .read import TooBig, spool
 from .thumbhash import thumbhash
 
 WEBP_QUALITY = 80
-WEBP_METHOD = 4  # libwebp's default effort (0 fast .. 6 small)
+WEBP_METHOD = 2  # libwebp effort (0 fast .. 6 small): 2.5x faster than 4, ~8% bigger
 REASON_CHARS = 200
 DEFAULT_LIMITS = PixelLimits()
 
@@ -35,11 +37,14 @@ def analyse(
         spooled, sha256 = spool(stream, limits.max_bytes)
     except TooBig:
         return PixelFacts.failed(None, skipped=_too_many_bytes(limits))
-    with spooled:
+    with spooled, warnings.catch_warnings():
+        # Pillow warns about each oddity of a broken file; the outcome says what matters.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit decides
         try:
             with open_image(spooled, limits.max_pixels) as image:
                 return _derive(image, sha256)
-        except OverLimit as over:
+        except (OverLimit, Image.DecompressionBombError) as over:  # Pillow checks frames too
             return PixelFacts.failed(sha256, skipped=f"too many pixels: {over}")
         except Exception as error:  # noqa: BLE001 - any decoder failure is a plain reason
             return PixelFacts.failed(sha256, error=_reason(error))
@@ -78,6 +83,8 @@ def _too_many_bytes(limits: PixelLimits) -> str:
 def _reason(error: Exception) -> str:
     if isinstance(error, UnidentifiedImageError):
         return "not an image format the decoder reads"
+    if isinstance(error, Refused):
+        return f"refused: {error}"
     text = str(error)
     if "truncated" in text:
         return "truncated image: the pixel data ends early"

@@ -8,8 +8,10 @@ from collections import Counter
 from PIL import Image, ImageStat
 
 DOMINANT = 5
-SAMPLE = 64  # dominant colours are found on at most SAMPLE x SAMPLE pixels
+SAMPLE = 128  # dominant colours are found on at most SAMPLE x SAMPLE pixels
 OPAQUE = 128  # pixels with less alpha do not count
+SAME = 8  # colours this close on every channel are one colour
+MIN_SHARE = 0.01  # rarer colours are edges and blends between the real ones
 
 
 def hex_color(rgb) -> str:
@@ -20,6 +22,10 @@ def _mask(image: Image.Image) -> Image.Image | None:
     if image.mode != "RGBA":
         return None
     return image.getchannel("A").point(lambda a: 255 if a >= OPAQUE else 0)
+
+
+def _close(a: list[int], b: list[int]) -> bool:
+    return all(abs(x - y) <= SAME for x, y in zip(a, b, strict=True))
 
 
 def average_color(image: Image.Image) -> str | None:
@@ -34,7 +40,8 @@ def average_color(image: Image.Image) -> str | None:
 def dominant_colors(image: Image.Image, count: int = DOMINANT) -> tuple[tuple[str, float], ...]:
     """Up to `count` colours (median cut) with the share of the pixels each stands for.
 
-    Shares are of all pixels, so with transparent pixels they sum to less than 1.
+    Shares are of all pixels, so with transparent pixels or colours under
+    MIN_SHARE left out they sum to less than 1.
     """
     if max(image.size) > SAMPLE:
         image = image.copy()
@@ -44,12 +51,23 @@ def dominant_colors(image: Image.Image, count: int = DOMINANT) -> tuple[tuple[st
     palette = quantized.getpalette() or []
     indexes = quantized.tobytes()  # one byte per pixel: its palette index
     visible = mask.tobytes() if mask is not None else None
-    counts = Counter(index for n, index in enumerate(indexes) if visible is None or visible[n])
+    if visible is None:
+        counts = Counter(indexes)
+    else:
+        counts = Counter(index for index, seen in zip(indexes, visible, strict=True) if seen)
     total = image.width * image.height
-    shares: Counter[str] = Counter()
-    for index, seen in counts.items():  # two palette entries may round to one colour
-        shares[hex_color(palette[3 * index : 3 * index + 3])] += seen / total
+    kept: list[list] = []  # [rgb, share], most common first
+    for index, seen in sorted(counts.items(), key=lambda item: -item[1]):
+        rgb = palette[3 * index : 3 * index + 3]
+        near = next((k for k in kept if _close(k[0], rgb)), None)
+        if near:  # median cut splits a big flat area into boxes of one colour
+            near[1] += seen / total
+        else:
+            kept.append([rgb, seen / total])
+    kept.sort(key=lambda k: -k[1])
     # rounded down, so that the shares never sum past 1
     return tuple(
-        (color, math.floor(share * 10_000) / 10_000) for color, share in shares.most_common(count)
+        (hex_color(rgb), math.floor(share * 10_000) / 10_000)
+        for rgb, share in kept[:count]
+        if share >= MIN_SHARE
     )

@@ -1,8 +1,9 @@
 """Decode an image once, at the smallest scale that still serves the largest preview.
 
 JPEG decodes through draft mode (libjpeg's DCT scaling: 1/2, 1/4, 1/8 of the
-pixels are computed at all); other formats decode in full and are reduced by
-whole factors (`Image.reduce`) before the final resampling. The EXIF
+pixels are computed at all), JPEG 2000 at a lower resolution level; other
+formats decode in full and are reduced by whole factors (`Image.reduce`)
+before the final resampling. The EXIF
 orientation is applied after shrinking (rotating 1024 px instead of 24 MP),
 and every mode ends as 8-bit RGB, or RGBA when the image has real alpha.
 """
@@ -14,6 +15,8 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from .guards import check_header
+
 try:  # HEIC/HEIF through libheif; AVIF stays with Pillow's own plugin
     import pillow_heif
 
@@ -22,9 +25,10 @@ except ImportError:  # pragma: no cover - the bundle ships it (requirements.txt)
     pillow_heif = None
 
 ORIENTATION = 0x0112
+JP2_HEADER_SCAN = 64 * 1024  # the codestream's main header comes early in a JP2
 # The EXIF orientation's transposes, as ImageOps.exif_transpose applies them.
-# Applied by hand because that helper reads the tag from the image it gets,
-# and the shrunken copy no longer carries a TIFF's tags.
+# Applied by hand after shrinking (turning 1024 px, not the full decode), with
+# the tag read off the opened image: the shrunken copy no longer carries it.
 TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -46,6 +50,7 @@ def open_image(fp: BinaryIO, max_pixels: int) -> Image.Image:
     Pillow's own decompression-bomb guard stays on (it raises past twice
     Image.MAX_IMAGE_PIXELS); only its warning is silenced, because our limit decides.
     """
+    check_header(fp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -80,26 +85,50 @@ def orientation(image: Image.Image) -> int:
 
 def decode(image: Image.Image, edge: int) -> Image.Image:
     """The image's first frame, oriented, 8-bit RGB(A), its long edge at most `edge`."""
-    target = fitted(image.size, edge)
-    turn = orientation(image)
-    if image.format == "JPEG":
-        image.draft("RGB" if image.mode == "YCbCr" else None, target)
+    # JPEG and its MPO flavour (phones' multi-picture files) scale in the DCT;
+    # other formats' draft() does nothing.
+    image.draft("RGB" if image.mode == "YCbCr" else None, fitted(image.size, edge))
+    if image.format == "JPEG2000":
+        _jpeg2000_resolution(image, fitted(image.size, edge))
     image.load()
+    # Read after loading: Pillow's TIFF plugin applies the orientation itself
+    # while loading (and drops the tag), as pillow-heif does for irot/imir.
+    turn = orientation(image)
     small = to_8bit(image)  # first: reduce() would average palette indexes or 16-bit values
+    target = fitted(small.size, edge)
     factor = min(small.width // target[0], small.height // target[1])
     if factor >= 2:
         small = small.reduce(factor)
-    if small.size != target:
-        small = small.resize(target, Image.Resampling.LANCZOS)
+    if small.size != target:  # by less than 2x now: bicubic is as sharp as Lanczos, 2x faster
+        small = small.resize(target, Image.Resampling.BICUBIC)
     if turn in TRANSPOSE:
         small = small.transpose(TRANSPOSE[turn])
     return small
 
 
+def _jpeg2000_resolution(image: Image.Image, target: tuple[int, int]) -> None:
+    """Have OpenJPEG decode a lower resolution level (each halves both sides), as far as
+    the codestream has levels: asking for more fails the decode."""
+    factor = min(image.width // target[0], image.height // target[1])
+    fp = image.fp
+    where = fp.tell()
+    fp.seek(0)
+    head = fp.read(JP2_HEADER_SCAN)
+    fp.seek(where)
+    siz = head.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: the main header starts
+    cod = head.find(b"\xff\x52", siz) if siz >= 0 else -1  # COD: coding style defaults
+    if cod < 0 or len(head) <= cod + 9 or factor < 2:
+        return
+    levels = head[cod + 9]  # Lcod (2), Scod, progression, layers (2), MCT, then levels
+    image.reduce = min(levels, factor.bit_length() - 1)
+
+
 def to_8bit(image: Image.Image) -> Image.Image:
     """RGB, or RGBA when some pixel is not opaque; 16-bit and float scaled, not clipped."""
     mode = image.mode
-    if mode.startswith("I;16") or mode == "I":
+    if mode == "I;16":  # in place of 16 bits: no 32-bit copy of a big greyscale scan
+        image = image.point(lambda v: v * (1 / 256)).convert("L")
+    elif mode.startswith("I;16") or mode == "I":
         low, high = image.getextrema() if mode == "I" else (0, 65535)
         scale = 255 / 65535 if mode != "I" or high > 255 or low < 0 else 1
         image = image.convert("I").point(lambda v: v * scale).convert("L")

@@ -222,13 +222,17 @@ def test_the_largest_change_fits_one_transaction() -> None:
         }
 
     old, new = full(""), full("x")
+    # The old version's pixel hashes go too (member, 4 bands, group, counter). A new
+    # version never brings other hashes in the same write: the metadata path stores
+    # none (or carries over the same ones), the stage adds them to an unchanged record.
+    old.update(content_sha256="b" * 64, phash="fedcba9876543210")
     old["iv"] = 1
     current = {**old, "pk": "image#uploads/k.jpg", "revision": 1}
     pks = facet_keys(old, new, 0)
     facet_items = {
-        pk: {"pk": pk, "n": 1, "shards": {0}, "ver": 1}
+        pk: {"pk": pk, "n": 1, "shards": {0}, "ver": 1, "size": 10}
         for pk in pks
-        if pk.startswith(("fv#", "fp#"))
+        if pk.startswith(("fv#", "fp#", "dg#"))
     }
     facet_items = {pk: item for pk, item in facet_items.items() if "x" not in pk}
     ops = operations(TABLE, "uploads/k.jpg", 0, "", new, current, facet_items, 0)

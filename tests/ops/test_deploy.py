@@ -606,3 +606,24 @@ def test_the_chalice_command_runs_from_the_repository(monkeypatch: pytest.Monkey
     )
     assert deploy_module.run_command(["true"], {}) == 0
     assert seen["cwd"] == ROOT and (ROOT / "ops" / "chalice_cli.py").exists()
+
+
+def test_the_pixel_queue_redrives_to_its_dead_letter_queue(template: dict) -> None:
+    resources = template["Resources"]
+    queue = resources["PixelsQueue"]["Properties"]
+    config = load_config(ROOT)
+    assert queue["QueueName"] == {"Fn::Sub": "${AppName}-${Stage}-pixels"}
+    # AWS: at least 6 x the function's timeout, or a slow image is handled twice at once.
+    assert (
+        queue["VisibilityTimeout"]
+        >= 6 * config["lambda_functions"]["pixels_stage"]["lambda_timeout"]
+    )
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["PixelsDeadLetterQueue", "Arn"]
+    }
+    dead = resources["PixelsDeadLetterQueue"]["Properties"]
+    assert dead["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # The stages name the stack's queue (`make deploy` creates it before `chalice deploy`).
+    for stage in ("dev", "prod"):
+        name = config["stages"][stage]["environment_variables"]["IMAGES_PIXELS_QUEUE"]
+        assert name == f"{config['app_name']}-{stage}-pixels"

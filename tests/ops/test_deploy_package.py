@@ -76,6 +76,14 @@ def test_both_s3_notifications_are_filtered_to_the_prefix(package: dict) -> None
     }
 
 
+def test_the_pixel_stage_is_fed_by_its_queue_one_message_at_a_time(package: dict) -> None:
+    env = load_config(ROOT)["stages"][STAGE]["environment_variables"]
+    (mapping,) = _resources(package, "aws_lambda_event_source_mapping").values()
+    assert mapping["function_name"] == "${aws_lambda_function.pixels_stage.arn}"
+    assert mapping["event_source_arn"].endswith(":" + env["IMAGES_PIXELS_QUEUE"])
+    assert mapping["batch_size"] == 1
+
+
 def test_every_route_is_in_the_api(package: dict) -> None:
     swagger = json.loads(package["terraform"]["locals"]["chalice_api_swagger"])
     routes = {path: set(methods) for path, methods in swagger["paths"].items()}
@@ -118,11 +126,14 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
         # The runtime's boto3 is used (docs/deploy.md, "boto3 is not bundled").
         assert not any(n.startswith(("boto3/", "botocore/", "s3transfer/")) for n in names)
         abi = f"cpython-{LAMBDA_RUNTIME.removeprefix('python').replace('.', '')}"
-        # Extension modules (PIL/_imaging...) and the libraries auditwheel
-        # bundled next to them (libjpeg, ...). pillow-heif is a test-only
-        # dependency (our HEIF reader parses the boxes itself): not shipped.
-        assert not any(n.startswith(("pillow_heif", "_pillow_heif")) for n in names)
-        for modules_prefix, libs_prefix in (("PIL/", "pillow.libs/"),):
+        # Extension modules (PIL/_imaging..., _pillow_heif) and the libraries
+        # auditwheel bundled next to them (libjpeg, libheif, ...): the pixel
+        # stage decodes HEIC with pillow-heif, so its Linux build ships too.
+        assert "chalicelib/previews.py" in names and "chalicelib/pixels/analyse.py" in names
+        for modules_prefix, libs_prefix in (
+            ("PIL/", "pillow.libs/"),
+            ("_pillow_heif", "pillow_heif.libs/"),
+        ):
             modules = [n for n in names if n.startswith(modules_prefix) and n.endswith(".so")]
             libraries = [n for n in names if n.startswith(libs_prefix) and ".so" in n]
             assert modules and libraries, f"no Linux build of {modules_prefix}"
@@ -130,7 +141,7 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
                 assert name.endswith(f".{abi}-x86_64-linux-gnu.so"), name
             for name in modules + libraries:
                 _assert_elf_x86_64(archive.read(name), name)
-        for dist in ("pillow",):
+        for dist in ("pillow", "pillow_heif"):
             (wheel,) = [
                 n
                 for n in names

@@ -27,10 +27,22 @@ CONFIG = load_config(ROOT)
 DEPLOYED_STAGES = [s for s, c in CONFIG["stages"].items() if c.get("lambda_functions")]
 FUNCTIONS = functions(CONFIG)
 # Everything that runs in Lambda: app.py and the whole chalicelib package.
-LAMBDA_SOURCES = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+# chalicelib/pixels/ is left out: it never imports boto3 (tests/test_layering.py), and its
+# Pillow calls (`image.copy()`) share names with boto3 helpers.
+LAMBDA_SOURCES = [
+    ROOT / "app.py",
+    *sorted(
+        path
+        for path in (ROOT / "chalicelib").rglob("*.py")
+        if "pixels" not in path.relative_to(ROOT / "chalicelib").parts[:1]
+    ),
+]
 CASES = [(stage, function) for stage in DEPLOYED_STAGES for function in FUNCTIONS]
 # Lambda sends a failed event to the on-failure destination with the function's role.
 DESTINATION = pc.ClientCall("ops/wiring.py (on-failure destination)", "sqs", "send_message")
+# Lambda's event source mapping polls the pixel queue with the stage's own role.
+POLLER = pc.ClientCall("Lambda SQS event source (pixels_stage)", "sqs", "receive_message")
+POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
 
 def _indexes(table: str) -> tuple[str, ...]:
@@ -42,7 +54,15 @@ def _policy(stage: str, function: str) -> tuple[dict, pc.Resources]:
     assert path is not None and path.exists(), f"{stage} {function}: no policy file"
     s = stage_settings(CONFIG, stage)
     queue = failed_events_queue_name(CONFIG["app_name"], stage)
-    resources = pc.Resources(s.bucket, s.prefix, s.table, _indexes(s.table), queue=queue)
+    resources = pc.Resources(
+        s.bucket,
+        s.prefix,
+        s.table,
+        _indexes(s.table),
+        queue=queue,
+        derived=s.derived_prefix,
+        pixels_queue=s.pixels_queue,
+    )
     return json.loads(path.read_text()), resources
 
 
@@ -60,6 +80,8 @@ def needs() -> dict[str, list[pc.Need]]:
         )
         if function in EVENT_FUNCTIONS:
             needed.append(pc.Need("sqs:SendMessage", "queue", DESTINATION))
+        if function == "pixels_stage":
+            needed += [pc.Need(action, "pixels-queue", POLLER) for action in POLLING]
         found[function] = needed
     # The analysis must see the calls we know are there, or it sees nothing at all.
     operations = {f: {n.call.operation for n in needed} for f, needed in found.items()}
@@ -67,6 +89,8 @@ def needs() -> dict[str, list[pc.Need]]:
     assert {"get_object", "transact_write_items"} <= operations["on_object_created"]
     assert {"head_object", "transact_write_items"} <= operations["on_object_removed"]
     assert {"list_objects_v2", "scan", "put_item"} <= operations["reconcile"]
+    assert {"get_object", "put_object", "transact_write_items"} <= operations["pixels_stage"]
+    assert {"send_message", "delete_objects"} <= operations["on_object_created"]
     return found
 
 
@@ -112,7 +136,31 @@ FORBIDDEN = {
     "on_object_removed": ["s3:PutObject", "dynamodb:Scan", "dynamodb:Query"],
     "reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
     "scheduled_reconcile": ["s3:PutObject", "dynamodb:Query", "sqs:SendMessage"],
+    # Writes previews, never uploads; reads no index, scans nothing.
+    "pixels_stage": [
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "dynamodb:Scan",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+    ],
 }
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_only_the_pixel_stage_writes_previews_and_only_under_the_derived_prefix(stage) -> None:
+    s = stage_settings(CONFIG, stage)
+    preview = f"arn:aws:s3:::{s.bucket}/{s.derived_prefix}a.jpg/etag/256.webp"
+    upload = f"arn:aws:s3:::{s.bucket}/{s.prefix}a.jpg"
+    queue = f"arn:aws:sqs:us-east-1:123456789012:{s.pixels_queue}"
+    for function in FUNCTIONS:
+        policy, _ = _policy(stage, function)
+        writer = function == "pixels_stage"
+        assert pc.allows(policy, "s3:PutObject", preview) is writer, function
+        assert pc.allows(policy, "sqs:ReceiveMessage", queue) is writer, function
+    stage_policy, _ = _policy(stage, "pixels_stage")
+    assert pc.allows(stage_policy, "s3:GetObject", upload)
+    assert not pc.allows(stage_policy, "s3:PutObject", upload)
 
 
 @pytest.mark.parametrize(("stage", "function"), CASES)

@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from images import camera_jpeg, image_bytes, png_with_declared_size
+from images import camera_jpeg, image_bytes, multi_frame, png_with_declared_size
 from PIL import Image
 
 from chalicelib.pixels import PREVIEW_SIZES, PixelFacts, PixelLimits, analyse
@@ -30,7 +30,7 @@ def previews(facts: PixelFacts) -> dict[int, Image.Image]:
 
 
 def test_a_camera_jpeg_gets_both_previews_on_the_long_edge():
-    data = camera_jpeg((3000, 2000), make="Cam")
+    data = camera_jpeg((2400, 1600), make="Cam")
     facts = analyse(io.BytesIO(data), size_hint=len(data))
 
     assert facts.error is None and facts.skipped is None
@@ -115,7 +115,55 @@ def test_the_pixel_limit_is_the_callers():
     assert analyse(io.BytesIO(data), limits=PixelLimits(max_pixels=10_000)).skipped is None
 
 
-def test_pillows_bomb_guard_stays_on():
-    analyse(io.BytesIO(flat("PNG")))
+def test_pillows_bomb_guard_stays_on_above_our_limit():
+    data = png_with_declared_size(30_000, 30_000)  # 900 MP: past twice Pillow's default
+    facts = analyse(io.BytesIO(data), limits=PixelLimits(max_pixels=10**12))
 
+    assert facts.skipped and "decompression bomb" in facts.skipped
     assert Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS > 0
+
+
+def test_a_big_object_is_spooled_to_disk_and_hashed_on_the_way():
+    from chalicelib.pixels.read import SPOOL_IN_MEMORY, spool
+
+    data = bytes(range(256)) * (SPOOL_IN_MEMORY // 256 + 4096)
+    spooled, sha256 = spool(io.BytesIO(data), max_bytes=len(data))
+    with spooled:
+        assert spooled._rolled  # past SPOOL_IN_MEMORY the copy lives in a temporary file
+        assert spooled.read() == data
+    assert sha256 == hashlib.sha256(data).hexdigest()
+    small, _ = spool(io.BytesIO(b"abc"), max_bytes=3)
+    assert not small._rolled
+
+
+def test_a_jpeg_decodes_at_the_smallest_dct_scale_that_serves_1024():
+    from chalicelib.pixels.decode import decode, open_image
+
+    for size, decoded in (((2400, 1600), (1200, 800)), ((5000, 3000), (1250, 750))):
+        with open_image(io.BytesIO(flat("JPEG", size)), 10**9) as image:
+            preview = decode(image, 1024)
+            assert image.size == decoded  # draft mode: 1/2 and 1/4 of the pixels computed
+        assert max(preview.size) == 1024
+
+
+def test_a_multi_picture_jpeg_decodes_its_first_picture_in_draft_mode():
+    from chalicelib.pixels.decode import decode, open_image
+
+    data = multi_frame("MPO", size=(2400, 1600), frames=2, quality=80)
+    with open_image(io.BytesIO(data), 10**9) as image:
+        assert image.format == "MPO"
+        preview = decode(image, 1024)
+        assert image.size == (1200, 800)
+    assert preview.size == (1024, 683)
+
+
+@pytest.mark.parametrize(("resolutions", "decoded"), [(6, (1200, 800)), (1, (2400, 1600))])
+def test_a_jpeg2000_decodes_a_lower_resolution_level_when_it_has_one(resolutions, decoded):
+    from chalicelib.pixels.decode import decode, open_image
+
+    data = flat("JPEG2000", (2400, 1600), num_resolutions=resolutions)
+    with open_image(io.BytesIO(data), 10**9) as image:
+        preview = decode(image, 1024)
+        assert image.size == decoded  # a single-level codestream is decoded in full
+    assert preview.size == (1024, 683)
+    assert analyse(io.BytesIO(data)).average_color == "#c8285a"

@@ -8,6 +8,7 @@ of order, late, and from many threads at once. Afterwards the records and
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import queue
@@ -25,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from images import animated_gif, camera_jpeg, image_bytes, png_with_alpha
 from moto import mock_aws
-from truth import assert_catalog_matches_bucket
+from truth import assert_catalog_matches_bucket, truth
 
 import app as app_module
 from chalicelib.catalog.layout import table_definition
@@ -253,3 +254,100 @@ def test_a_version_written_during_extraction_wins(credentials) -> None:
             deliver(first)
             assert deps.catalog.get(KEYS[0])["width"] == 40  # CONTENTS[1] is 40x30
             assert_catalog_matches_bucket(deps, summary_over_http())
+
+
+# --- the pixel stage: its messages are at-least-once and unordered too ------------------
+
+
+def assert_pixels_match_bucket(deps: Dependencies) -> None:
+    """Every `ok` record has the hashes of its object's bytes; the duplicate summary,
+    the stored duplicate items and the previews in the bucket equal recomputing them."""
+    from chalicelib.catalog import duplicates
+    from chalicelib.pixel_queue import preview_keys
+
+    records, _ = truth(deps)
+    stored = {key: deps.catalog.get(key) for key in records}
+    sizes: dict[str, list[int]] = {}
+    for key, record in records.items():
+        if record["status"] != "ok":
+            continue
+        body = deps.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        sha = hashlib.sha256(body).hexdigest()
+        assert stored[key]["content_sha256"] == sha, key
+        sizes.setdefault(sha, []).append(len(body))
+    groups = [s for s in sizes.values() if len(s) >= 2]
+    assert summary_over_http()["duplicates"] == {
+        "groups": len(groups),
+        "wasted_bytes": sum((len(s) - 1) * s[0] for s in groups),
+    }
+    expected = duplicates.truth((k, r) for k, r in stored.items() if r)
+    assert set(deps.catalog.duplicates._stored()) == set(expected)
+    listing = deps.s3.list_objects_v2(Bucket=BUCKET, Prefix="derived/").get("Contents", [])
+    s = deps.settings
+    wanted = {p for r in stored.values() for p in preview_keys(s.derived_prefix, s.prefix, r)}
+    assert {o["Key"] for o in listing} == wanted
+
+
+class PixelMessages:
+    """What the pixel queue received, drained into a list to deliver in any order."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.sqs = boto3.client("sqs")
+        self.url = self.sqs.create_queue(QueueName=deps.settings.pixels_queue)["QueueUrl"]
+        self.seen: list[dict] = []
+
+    def drain(self) -> list[dict]:
+        found = []
+        while messages := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in messages:
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+                record = {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                }
+                found.append({"Records": [record]})
+        self.seen += found
+        return found
+
+
+def deliver_any(event: dict) -> None:
+    if "s3" in event["Records"][0]:
+        deliver(event)
+    else:
+        app_module.pixels_stage(event, None)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operations=OPERATIONS, shards=st.sampled_from([1, 3]), data=st.data())
+def test_pixel_messages_in_any_order_keep_duplicates_exact(
+    credentials, operations, shards, data
+) -> None:
+    with mock_aws():
+        deps = fresh_stack(shards)
+        with mock.patch.object(app_module, "deps", deps):
+            pixels = PixelMessages(deps)
+            history = History(deps.s3)
+            pending: list[dict] = []
+            for key_index, content, deliver_now in operations:
+                if content is None and not _exists(deps, KEYS[key_index]):
+                    continue
+                history.apply(KEYS[key_index], content)
+                pending.append(history.events[-1])
+                for _ in range(min(deliver_now, len(pending))):
+                    deliver_any(pending.pop(data.draw(st.integers(0, len(pending) - 1))))
+                    pending += pixels.drain()  # pixel messages join the unordered crowd
+            everything = history.events + pixels.seen
+            duplicates = (
+                data.draw(st.lists(st.sampled_from(everything), max_size=8)) if everything else []
+            )
+            for event in data.draw(st.permutations(pending + duplicates)):
+                deliver_any(event)
+            # What the last deliveries queued, until nothing is left (Lambda would poll on).
+            while late := pixels.drain():
+                for event in late:
+                    deliver_any(event)
+            assert_catalog_matches_bucket(deps, summary_over_http())
+            assert_pixels_match_bucket(deps)

@@ -231,3 +231,55 @@ def test_send_happens_once_per_ok_record(deps, queue, uploader) -> None:
     )
     assert run_stage(queue) == []
     assert deps.catalog.get("uploads/q.jpg")["content_sha256"]
+
+
+def test_reconcile_queues_missed_records_removes_orphans_and_rebuilds_counts(
+    deps, queue, client, uploader
+) -> None:
+    from chalicelib.reconcile import reconcile
+
+    original = jpeg(scene((200, 150)))
+    uploader.upload("uploads/r1.jpg", original)
+    uploader.upload("uploads/r2.jpg", original)
+    boto3.client("sqs").purge_queue(QueueUrl=queue)  # the messages are lost
+    orphan = "derived/ghost.jpg/0123/256.webp"
+    deps.s3.put_object(Bucket=BUCKET, Key=orphan, Body=b"old preview")
+
+    report = reconcile(deps)
+    assert report.previews_queued == 2 and report.previews_removed == 1
+    assert orphan not in previews_in_bucket(deps)
+    run_stage(queue)
+    assert json.loads(get(client, "/summary").body)["duplicates"]["groups"] == 1
+
+    # Damaged counters and a lost group item are rebuilt from the records.
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.delete_item(TableName=deps.settings.table, Key={"pk": {"S": "dups#0"}})
+    sha = deps.catalog.get("uploads/r1.jpg")["content_sha256"]
+    dynamodb.delete_item(TableName=deps.settings.table, Key={"pk": {"S": f"dg#{sha}"}})
+    report = reconcile(deps)
+    assert report.duplicates_rewritten >= 1 and report.complete
+    assert json.loads(get(client, "/summary").body)["duplicates"] == {
+        "groups": 1,
+        "wasted_bytes": len(original),
+    }
+    assert reconcile(deps).duplicates_rewritten == 0  # nothing left to repair
+    uploader.remove("uploads/r2.jpg")  # and the rebuilt group item is right
+    assert json.loads(get(client, "/summary").body)["duplicates"]["groups"] == 0
+
+
+def test_an_object_archived_since_its_record_gets_a_reason_not_retries(
+    deps, queue, client, uploader
+) -> None:
+    uploader.upload("uploads/cold.jpg", jpeg(scene((64, 48))))
+    deps.s3.copy_object(
+        Bucket=BUCKET,
+        Key="uploads/cold.jpg",
+        CopySource={"Bucket": BUCKET, "Key": "uploads/cold.jpg"},
+        StorageClass="GLACIER",
+        MetadataDirective="REPLACE",
+    )
+    assert [o["action"] for o in run_stage(queue)] == ["enriched"]
+    record = deps.catalog.get("uploads/cold.jpg")
+    assert "archived" in record["preview_error"] and "preview" not in record
+    response = get(client, "/images/preview?s3objectkey=cold.jpg")
+    assert response.status_code == 404 and "archived" in json.loads(response.body)["Message"]

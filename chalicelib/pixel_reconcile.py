@@ -1,0 +1,56 @@
+"""Reconcile's part for the pixel stage: queue what it missed, remove orphan previews,
+rebuild the duplicate items and counters.
+
+Called from chalicelib/reconcile.py through three small hooks, so that the
+phases there stay about the metadata records:
+- `record_checked(deps, key, entry)`: an `ok` record the stage never ran for
+  (its message was lost, the send failed, the stage was off) is queued again;
+- `sweep_previews(deps)`: every object under the derived prefix whose source
+  record (key and ETag) no longer exists is deleted;
+- `rebuild_duplicates(deps)`: the duplicate group, member and band items and
+  the `dups#` counters, recomputed from the records (guarded like the facets).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.pixel_queue import PixelMessage, needs_pixels, remove_previews, source_of
+
+DELETE_BATCH = 1000  # DeleteObjects' limit
+
+
+def record_checked(deps: Any, key: str, entry: Any) -> bool:
+    """Queue `key` for the stage if its record needs pixels; True when queued."""
+    if not deps.settings.previews or entry is None or not needs_pixels(entry.record):
+        return False
+    record = entry.record
+    message = PixelMessage(key, record["etag"], entry.sequencer, int(record.get("size") or 0))
+    return deps.pixel_hooks.queue(message)
+
+
+def sweep_previews(deps: Any) -> int:
+    """Delete the previews whose source record (key, ETag) is gone; returns how many."""
+    s = deps.settings
+    pages = deps.s3.get_paginator("list_objects_v2").paginate(
+        Bucket=s.bucket, Prefix=s.derived_prefix
+    )
+    orphans: list[str] = []
+    removed = 0
+    for page in pages:
+        for obj in page.get("Contents", []):
+            source = source_of(s.derived_prefix, s.prefix, obj["Key"])
+            record = deps.catalog.get(source[0]) if source else None
+            if source is None or not record or record.get("etag") != source[1]:
+                orphans.append(obj["Key"])
+            if len(orphans) == DELETE_BATCH:
+                remove_previews(deps.s3, s.bucket, orphans)
+                removed, orphans = removed + len(orphans), []
+    remove_previews(deps.s3, s.bucket, orphans)
+    return removed + len(orphans)
+
+
+def rebuild_duplicates(deps: Any) -> tuple[int, bool]:
+    """(items rewritten, whether a concurrent write made it give up)."""
+    records = ((key, entry.record) for key, entry in deps.catalog.entries() if entry.record)
+    return deps.catalog.duplicates.rebuild(records)
