@@ -11,7 +11,7 @@ STACK_STAMP := $(VENV)/.stack-$(call sum,requirements.txt requirements-local.txt
 DEV_STAMP   := $(VENV)/.dev-$(call sum,requirements.txt requirements-local.txt requirements-dev.txt)
 
 .PHONY: dev upload test lint install system-tools clean deploy destroy reconcile redrive
-.PHONY: reconcile-status
+.PHONY: reconcile-status screenshots
 
 # PORT, LOCAL_AWS_PORT, DATA_DIR, RESET=1, RELOAD=1, WORKERS: see devstack/stack.py.
 dev: $(STACK_STAMP)  ## run the whole service locally (emulator, event pump, API); Ctrl-C stops it
@@ -25,6 +25,10 @@ test: $(DEV_STAMP) system-tools  ## lint, then the whole test suite (unit, app, 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The web page's screenshots in docs/images/ (a fresh local stack with sample images; ~30 s).
+screenshots: $(DEV_STAMP) system-tools
+	$(BIN)/python tests/web/screenshots.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -64,8 +68,9 @@ redrive: $(STACK_STAMP)  ## replay failed events, then report what each did
 install: $(DEV_STAMP)
 
 # ExifTool is the reference the extraction is checked against; jq and curl run
-# the documentation's examples in the tests (Debian packages).
-SYSTEM_TOOLS := exiftool:libimage-exiftool-perl jq:jq curl:curl
+# the documentation's examples in the tests; Chromium runs the web page's tests
+# (Debian packages).
+SYSTEM_TOOLS := exiftool:libimage-exiftool-perl jq:jq curl:curl chromium:chromium
 system-tools:
 	@missing=; for tool in $(SYSTEM_TOOLS); do \
 	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \

@@ -20,6 +20,7 @@ from chalice import (
 )
 from chalice.app import CaseInsensitiveMapping, CloudWatchEvent, Request, S3Event, SQSEvent
 
+from chalicelib import webpage
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
@@ -225,6 +226,26 @@ def get_reconcile_job(job: str) -> dict[str, Any]:
 # --- end of reconcile jobs ----------------------------------------------------
 
 
+# The web page: no API key (a browser navigating cannot send one; the page asks
+# for it and sends it with its API calls). State lives in the URL's fragment.
+@app.route("/", methods=["GET"], api_key_required=False)
+def web_page() -> Response:
+    path = app.current_request.context.get("path") or "/"
+    if webpage.needs_trailing_slash(path):
+        return Response(body=b"", status_code=301, headers={"Location": path + "/"})
+    return _web(webpage.page())
+
+
+@app.route("/web/{name}", methods=["GET"], api_key_required=False)
+def web_asset(name: str) -> Response:
+    return _web(webpage.asset(name))
+
+
+@app.route("/web/vendor/{library}/{name}", methods=["GET"], api_key_required=False)
+def web_vendor_asset(library: str, name: str) -> Response:
+    return _web(webpage.asset(f"vendor/{library}/{name}"))
+
+
 @app.route("/images", methods=["GET"], api_key_required=API_KEY)
 def get_image() -> Response | dict[str, Any]:
     condition = _if_none_match()  # a malformed one is a 400 whatever the mode
@@ -340,6 +361,13 @@ def get_timeline() -> dict[str, Any]:
 @app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
 def get_openapi() -> dict[str, Any]:
     return OPENAPI
+
+
+def _web(item: webpage.Asset | None) -> Response:
+    if item is None:
+        raise NotFoundError("not a file of the web page")
+    csp = webpage.content_security_policy(webpage.upload_url(deps.s3, deps.settings.bucket))
+    return Response(body=item.body, headers=webpage.headers(item, csp))
 
 
 def _list_images() -> dict[str, Any]:

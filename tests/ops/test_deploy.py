@@ -93,6 +93,9 @@ def test_bucket_is_private_encrypted_tls_only_and_kept(template: dict) -> None:
     assert props["VersioningConfiguration"]["Status"] == {
         "Fn::If": ["Versioned", "Enabled", "Suspended"]
     }
+    # The web page's uploads: browsers may POST (the presigned policy authorizes), nothing else.
+    (cors,) = props["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"]
     # The images survive the stack; `make destroy DELETE_DATA=1` deletes them on purpose.
     assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
 

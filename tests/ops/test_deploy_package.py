@@ -128,6 +128,9 @@ def test_zip_has_a_linux_x86_64_pillow_build_within_lambda_limits(package: dict)
         assert sum(e.file_size for e in entries) < MAX_UNZIPPED
         assert "app.py" in names and "chalicelib/catalog/catalog.py" in names
         assert "chalicelib/extraction/extract.py" in names
+        # The web page ships with the code it is served by.
+        assert {"chalicelib/web/index.html", "chalicelib/web/app.js"} <= names
+        assert "chalicelib/web/vendor/leaflet/leaflet-src.esm.js" in names
         assert not any(n.startswith(("tests/", "ops/", "devstack/", ".chalice/")) for n in names)
         # The runtime's boto3 is used (docs/deploy.md, "boto3 is not bundled").
         assert not any(n.startswith(("boto3/", "botocore/", "s3transfer/")) for n in names)
