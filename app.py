@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,9 @@ from chalicelib import webpage
 from chalicelib.catalog.records import record_etag
 from chalicelib.dependencies import Dependencies
 from chalicelib.downloads import fetch_download
-from chalicelib.explore import (
-    LISTING_PARAMETERS,
-    parse_position,
-    parse_search,
-    search_scope,
-    timeline_by,
-    token,
-)
+from chalicelib.explore import LISTING_PARAMETERS, facet_page, search_page, timeline_page
 from chalicelib.ingest import Outcome, parse_s3_record
 from chalicelib.keys import InvalidKeyError, resolve_key
-from chalicelib.listing import listing_page
 from chalicelib.logs import logged
 from chalicelib.params import (
     IfNoneMatch,
@@ -42,7 +35,6 @@ from chalicelib.params import (
     check_query_parameters,
     parse_if_none_match,
     parse_json_body,
-    parse_limit,
 )
 from chalicelib.preview_api import Answer, duplicates_response, parse_size, preview_response
 from chalicelib.previews import handle_body
@@ -64,6 +56,8 @@ app.api.binary_types.append("*/*")
 
 deps = Dependencies(Settings.from_env())
 RECONCILE_MARGIN_MS = 30_000
+# What a client can get wrong; raised anywhere under a view, each is a 400 naming it.
+USER_MISTAKES = (InvalidParameterError, InvalidKeyError, InvalidUploadError, InvalidJobIdError)
 OPENAPI = json.loads((Path(__file__).parent / "chalicelib" / "openapi.json").read_text())
 # Per stage (.chalice/config.json): API Gateway checks `x-api-key` on every
 # route, and browsers on the configured origin may call the API.
@@ -166,13 +160,7 @@ def reconcile_function(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if job is not None:
         return start_job(deps, parallel=job[0], force=job[1])
     position = parse_payload(event, deps.settings.counter_shards)
-    # Every phase stops with time to spare for one more key and the report.
-    margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
-    report = reconcile(
-        deps,
-        resume=position,
-        should_stop=lambda: context.get_remaining_time_in_millis() < margin,
-    )
+    report = reconcile(deps, resume=position, should_stop=_time_is_short(context))
     return {**asdict(report), "complete": report.complete}
 
 
@@ -180,17 +168,12 @@ if deps.settings.reconcile_schedule:
     # Repairs whatever slipped through (a lost event, a failed one not redriven).
     @app.schedule(deps.settings.reconcile_schedule, name="scheduled_reconcile")
     def scheduled_reconcile(event: CloudWatchEvent) -> dict[str, Any]:
-        context = event.context
-        margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
         with logged(app.log, handler="scheduled_reconcile") as line:
-            report = reconcile(
-                deps, should_stop=lambda: context.get_remaining_time_in_millis() < margin
-            )
+            report = reconcile(deps, should_stop=_time_is_short(event.context))
             line.update(asdict(report), complete=report.complete)
         return {**asdict(report), "complete": report.complete}
 
 
-# --- reconcile jobs (chalicelib/reconcile_jobs.py) ---------------------------
 @app.on_sqs_message(
     queue=deps.settings.reconcile_queue,
     batch_size=1,
@@ -199,31 +182,20 @@ if deps.settings.reconcile_schedule:
 )
 def reconcile_worker(event: SQSEvent) -> None:
     """One piece of a reconcile job per message, within the invocation's time."""
-    context = event.context
-    margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
+    should_stop = _time_is_short(event.context)
     for record in event:
         receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", 1))
         with logged(app.log, handler="reconcile_worker", receives=receives) as line:
-            line["outcome"] = run_work_item(
-                deps,
-                record.body,
-                receives,
-                should_stop=lambda: context.get_remaining_time_in_millis() < margin,
-            )
+            line["outcome"] = run_work_item(deps, record.body, receives, should_stop=should_stop)
 
 
 @app.route("/reconcile/{job}", methods=["GET"], api_key_required=API_KEY)
 def get_reconcile_job(job: str) -> dict[str, Any]:
-    try:
+    with _user_mistakes():
         status = job_status(deps, job)
-    except InvalidJobIdError as error:
-        raise BadRequestError(str(error)) from None
     if status is None:
         raise NotFoundError(f"no reconcile job {job!r}")
     return status
-
-
-# --- end of reconcile jobs ----------------------------------------------------
 
 
 # The web page: no API key (a browser navigating cannot send one; the page asks
@@ -250,7 +222,8 @@ def web_vendor_asset(library: str, name: str) -> Response:
 def get_image() -> Response | dict[str, Any]:
     condition = _if_none_match()  # a malformed one is a 400 whatever the mode
     if "s3objectkey" not in (app.current_request.query_params or {}):
-        return _list_images()
+        with _user_mistakes():
+            return search_page(deps.catalog, deps.settings, _params(LISTING_PARAMETERS))
     key = _requested_key()
     record = redact(deps.catalog.get(key), deps.settings.redact)
     if record is None:
@@ -292,10 +265,8 @@ def download_image() -> Response:
 @app.route("/images/preview", methods=["GET"], api_key_required=API_KEY)
 def get_preview() -> Response:
     key, condition = _requested_key(), _if_none_match()
-    try:
+    with _user_mistakes():
         size = parse_size(_param("size"))
-    except InvalidParameterError as error:
-        raise BadRequestError(str(error)) from None
     s = deps.settings
     answer = preview_response(deps.s3, deps.catalog, s, key, size, condition, deps.ingestor.exists)
     return _answer(answer)
@@ -312,13 +283,11 @@ def get_duplicates() -> Response:
 def create_upload() -> Response:
     s = deps.settings
     request = app.current_request
-    try:
+    with _user_mistakes():
         body = parse_json_body(request.headers.get("content-type"), request.raw_body)
         upload = presigned_upload(
             deps.s3, s.bucket, s.prefix, body, s.max_upload_bytes, s.upload_expires
         )
-    except (InvalidParameterError, InvalidUploadError) as error:
-        raise BadRequestError(str(error)) from None
     return Response(body=upload)
 
 
@@ -347,15 +316,8 @@ def get_keywords() -> dict[str, Any]:
 
 @app.route("/summary/timeline", methods=["GET"], api_key_required=API_KEY)
 def get_timeline() -> dict[str, Any]:
-    params = _params(("by", "limit", "next_token"))
-    try:
-        by = timeline_by(params)
-        limit = parse_limit(params.get("limit"))
-        after = parse_position(params.get("next_token"), f"timeline-{by}")
-    except InvalidParameterError as error:
-        raise BadRequestError(str(error)) from None
-    entries, last = deps.catalog.timeline(by, limit, after)
-    return {"by": by, "entries": entries, "next_token": token(last, f"timeline-{by}")}
+    with _user_mistakes():
+        return timeline_page(deps.catalog, _params(("by", "limit", "next_token")))
 
 
 @app.route("/openapi.json", methods=["GET"], api_key_required=API_KEY)
@@ -370,29 +332,9 @@ def _web(item: webpage.Asset | None) -> Response:
     return Response(body=item.body, headers=webpage.headers(item, csp))
 
 
-def _list_images() -> dict[str, Any]:
-    params = _params(LISTING_PARAMETERS)
-    try:
-        search = parse_search(params, deps.settings.prefix)
-        limit = parse_limit(params.get("limit"))
-        scope = search_scope(search)
-        after = parse_position(params.get("next_token"), scope)
-    except InvalidParameterError as error:
-        raise BadRequestError(str(error)) from None
-    images, last = deps.catalog.search_images(search, limit, after)
-    public = [redact(record, deps.settings.redact) for record in images]
-    return listing_page(public, last, deps.settings.max_page_bytes, search.position, scope)
-
-
 def _facet(facet: str) -> dict[str, Any]:
-    params = _params(("limit", "next_token"))
-    try:
-        limit = parse_limit(params.get("limit"))
-        after = parse_position(params.get("next_token"), facet)
-    except InvalidParameterError as error:
-        raise BadRequestError(str(error)) from None
-    values, last = deps.catalog.facet_values(facet, limit, after)
-    return {"values": values, "next_token": token(last, facet)}
+    with _user_mistakes():
+        return facet_page(deps.catalog, facet, _params(("limit", "next_token")))
 
 
 def _answer(answer: Answer) -> Response:
@@ -410,16 +352,20 @@ def _requested_key() -> str:
     raw = _param("s3objectkey")
     if raw is None:
         raise BadRequestError("missing query parameter 's3objectkey'")
-    try:
+    with _user_mistakes():
         return resolve_key(raw, deps.settings.prefix)
-    except InvalidKeyError as error:
-        raise BadRequestError(str(error)) from None
 
 
 def _if_none_match() -> IfNoneMatch | None:
-    try:
+    with _user_mistakes():
         return parse_if_none_match(app.current_request.headers.get("if-none-match"))
-    except InvalidParameterError as error:
+
+
+@contextmanager
+def _user_mistakes() -> Iterator[None]:
+    try:
+        yield
+    except USER_MISTAKES as error:
         raise BadRequestError(str(error)) from None
 
 
@@ -430,6 +376,13 @@ def _param(name: str) -> str | None:
     if len(values) > 1:
         raise BadRequestError(f"query parameter {name!r} given more than once")
     return values[0] if values else None
+
+
+def _time_is_short(context: Any) -> Callable[[], bool]:
+    """Whether a long run must stop now: with time to spare for one more key and the
+    report (a quarter of the invocation's time, at most RECONCILE_MARGIN_MS)."""
+    margin = min(RECONCILE_MARGIN_MS, context.get_remaining_time_in_millis() / 4)
+    return lambda: context.get_remaining_time_in_millis() < margin
 
 
 def _handle(handler: str, event: S3Event, action: Callable[[Any], Outcome]) -> dict[str, Any]:

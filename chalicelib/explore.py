@@ -13,11 +13,15 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.catalog.catalog import Catalog
 from chalicelib.catalog.indexes import MAX_TERM_CHARS, term_value
 from chalicelib.catalog.paging import encode_token
 from chalicelib.catalog.query import ORDERS, Search
 from chalicelib.keys import MAX_KEY_BYTES
-from chalicelib.params import InvalidParameterError, parse_format, parse_next_token
+from chalicelib.listing import listing_page
+from chalicelib.params import InvalidParameterError, parse_format, parse_limit, parse_next_token
+from chalicelib.redact import redact
+from chalicelib.settings import Settings
 
 STATUSES = ("ok", "unsupported", "corrupt", "unreadable")
 ORIENTATIONS = ("landscape", "portrait", "square")
@@ -86,6 +90,35 @@ def parse_position(token: str | None, scope: str) -> str | None:
 def token(position: str | None, scope: str) -> str | None:
     """The `next_token` of a page that ends at `position` (None: the last page)."""
     return encode_token(position, scope) if position else None
+
+
+def search_page(catalog: Catalog, settings: Settings, params: Mapping[str, str]) -> dict[str, Any]:
+    """`GET /images` without a key: one page of the search the parameters describe."""
+    search = parse_search(params, settings.prefix)
+    limit = parse_limit(params.get("limit"))
+    scope = search_scope(search)
+    after = parse_position(params.get("next_token"), scope)
+    images, last = catalog.search_images(search, limit, after)
+    public = [redact(record, settings.redact) for record in images]
+    return listing_page(public, last, settings.max_page_bytes, search.position, scope)
+
+
+def facet_page(catalog: Catalog, facet: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """`GET /summary/cameras|lenses|keywords`: one page of a facet's values."""
+    limit = parse_limit(params.get("limit"))
+    values, last = catalog.facet_values(
+        facet, limit, parse_position(params.get("next_token"), facet)
+    )
+    return {"values": values, "next_token": token(last, facet)}
+
+
+def timeline_page(catalog: Catalog, params: Mapping[str, str]) -> dict[str, Any]:
+    """`GET /summary/timeline`: one page of images per year or month."""
+    by = timeline_by(params)
+    scope = f"timeline-{by}"
+    limit = parse_limit(params.get("limit"))
+    entries, last = catalog.timeline(by, limit, parse_position(params.get("next_token"), scope))
+    return {"by": by, "entries": entries, "next_token": token(last, scope)}
 
 
 def timeline_by(params: Mapping[str, str]) -> str:
