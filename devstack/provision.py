@@ -79,7 +79,7 @@ def provision(session: Any, settings: Settings) -> str:
 
 
 # --- reconcile jobs: the work queue and its dead-letter queue ----------------
-RECONCILE_VISIBILITY_SECONDS = 60  # above the local worker's budget (devstack/workqueue.py)
+RECONCILE_VISIBILITY_SECONDS = 60  # above the local worker's budget (devstack/sqs_source.py)
 
 
 def provision_reconcile_queues(session: Any, settings: Settings) -> str:

@@ -169,22 +169,24 @@ def serve(options: Options, running: Running) -> int:
         workers=options.workers,
     )
     running.pump.start()
-    # Reconcile jobs: the work queue's local event source (devstack/workqueue.py).
+    # The SQS-triggered functions, as Lambda's event sources call them (devstack/sqs_source.py).
     from devstack.provision import provision_reconcile_queues
-    from devstack.workqueue import WorkQueuePump
+    from devstack.sqs_source import QueueSource, job_parallel
 
-    running.work = WorkQueuePump(
+    running.work = QueueSource(
         boto3.client("sqs"),
         provision_reconcile_queues(boto3.session.Session(), deps.settings),
         application.reconcile_worker,
         workers=options.reconcile_workers,
         budget_seconds=options.reconcile_budget,
+        parallel_of=job_parallel,
+        retry_seconds=1,
     )
     running.work.start()
-    if deps.settings.previews:  # the pixel stage, as Lambda's SQS event source would call it
-        from devstack.sqs_pump import SqsPump
-
-        running.pixels_pump = SqsPump(boto3.client("sqs"), pixels_url, application.pixels_stage)
+    if deps.settings.previews:
+        running.pixels_pump = QueueSource(
+            boto3.client("sqs"), pixels_url, application.pixels_stage, 1, 60, name="pixels-stage"
+        )
         running.pixels_pump.start()
     running.api = _start_api(options)
     api = f"http://127.0.0.1:{options.api_port}"

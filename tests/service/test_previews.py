@@ -22,7 +22,7 @@ from chalicelib.pixel_queue import PixelMessage, preview_key, source_of
 from chalicelib.pixels import PREVIEW_SIZES, analyse, phash_bands
 from chalicelib.previews import record_fields
 from chalicelib.settings import Settings
-from devstack.sqs_pump import sqs_lambda_event
+from devstack.sqs_source import sqs_lambda_event
 
 
 def gradient(size: tuple[int, int], flip: bool = False) -> Image.Image:

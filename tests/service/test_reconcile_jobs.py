@@ -22,7 +22,7 @@ from chalicelib.reconcile_jobs import (
 )
 from chalicelib.reconcile_payload import InvalidPayloadError
 from devstack.provision import provision_reconcile_queues
-from devstack.workqueue import WorkQueuePump
+from devstack.sqs_source import QueueSource, job_parallel
 
 KEYS = [f"uploads/{folder}/{n:03d}.png" for folder in ("a", "b", "c") for n in range(12)]
 
@@ -36,7 +36,15 @@ def run_workers(deps, url: str, workers: int, budget: float, job: str, seconds: 
     """The local event source serving the work queue until the job is finished (in
     process, one worker at a time: moto in process is not thread-safe; the local
     stack runs them in parallel)."""
-    pump = WorkQueuePump(deps.sqs, url, app_module.reconcile_worker, workers, budget)
+    pump = QueueSource(
+        deps.sqs,
+        url,
+        app_module.reconcile_worker,
+        workers,
+        budget,
+        parallel_of=job_parallel,
+        retry_seconds=1,
+    )
     pump.start()
     try:
         deadline = time.monotonic() + seconds
