@@ -83,6 +83,16 @@ class Stack:
             time.sleep(0.2)
         raise AssertionError(f"no record for {key} after {EVENT_SECONDS}s")
 
+    def wait_for_pixels(self, key: str) -> dict:
+        """The record once the pixel stage has added its fields (or said why not)."""
+        deadline = time.monotonic() + EVENT_SECONDS
+        while time.monotonic() < deadline:
+            record = self.wait_for_record(key)
+            if {"content_sha256", "preview_error", "preview_skipped"} & set(record):
+                return record
+            time.sleep(0.2)
+        raise AssertionError(f"no pixel fields for {key} after {EVENT_SECONDS}s")
+
     def wait_until_gone(self, key: str) -> None:
         deadline = time.monotonic() + EVENT_SECONDS
         while time.monotonic() < deadline:

@@ -81,6 +81,8 @@ def test_the_readme_walkthrough(stack: Stack, tmp_path: Path) -> None:
     else:  # the AWS CLI is not a dependency: the same upload, with boto3
         stack.s3.upload_file(str(tmp_path / "photo.jpg"), BUCKET, "uploads/photo.jpg")
     assert stack.wait_for_record("uploads/photo.jpg")["width"] == 1024
+    # The pixel stage adds its fields a moment later, which changes the record's ETag.
+    stack.wait_for_pixels("uploads/photo.jpg")
 
     walkthrough = commands(block_with(readme, "caching: two tags"))
     start = next(i for i, c in enumerate(walkthrough) if c.startswith("url="))
