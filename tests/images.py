@@ -8,7 +8,7 @@ import random
 import struct
 import zlib
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), mode: str = "RGB", **save) -> bytes:
@@ -18,6 +18,19 @@ def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), mode: str = "RGB", *
     out = io.BytesIO()
     image.save(out, fmt, **save)
     return out.getvalue()
+
+
+def shapes(size: tuple[int, int], seed: int = 1) -> Image.Image:
+    """Discs on a flat ground: structure at every scale (a pHash of a smooth gradient is
+    noise), so copies, resized copies and other pictures hash as photos do."""
+    rnd = random.Random(seed)
+    image = Image.new("RGB", (640, 480), (rnd.randrange(256),) * 3)
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = rnd.randrange(600), rnd.randrange(440)
+        box = [x, y, x + rnd.randrange(40, 300), y + rnd.randrange(40, 300)]
+        draw.ellipse(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
+    return image.resize(size)
 
 
 def jpeg_with_exif(size: tuple[int, int] = (64, 48)) -> bytes:

@@ -5,12 +5,12 @@ and a delete keep previews and duplicate counts exact."""
 from __future__ import annotations
 
 import io
-import random
 import time
 
 import pytest
 import requests
-from PIL import Image, ImageDraw
+from images import shapes
+from PIL import Image
 from stackrunner import BUCKET, EVENT_SECONDS, Stack, shared_stack
 
 pytestmark = pytest.mark.e2e
@@ -21,16 +21,9 @@ def stack(request: pytest.FixtureRequest) -> Stack:
     return shared_stack(request)
 
 
-def scene(size: tuple[int, int], seed: int) -> bytes:
-    rnd = random.Random(seed)
-    image = Image.new("RGB", (640, 480), (rnd.randrange(256),) * 3)
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x, y = rnd.randrange(600), rnd.randrange(440)
-        box = [x, y, x + rnd.randrange(40, 300), y + rnd.randrange(40, 300)]
-        draw.ellipse(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
+def jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.resize(size).save(out, "JPEG", quality=85)
+    image.save(out, "JPEG", quality=85)
     return out.getvalue()
 
 
@@ -55,7 +48,7 @@ def derived(stack: Stack, key: str) -> list[str]:
 
 def test_previews_hashes_and_duplicates_on_the_local_stack(stack: Stack) -> None:
     before = duplicates(stack)
-    body = scene((900, 600), seed=7)
+    body = jpeg(shapes((900, 600), seed=7))
     etags = {}
     for key in ("uploads/px-a.jpg", "uploads/px-b.jpg"):
         etags[key] = stack.s3.put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"].strip('"')
@@ -76,7 +69,7 @@ def test_previews_hashes_and_duplicates_on_the_local_stack(stack: Stack) -> None
     # Overwrite one copy: its old previews go, the group is gone.
     old = derived(stack, "px-b.jpg")
     assert len(old) == 2
-    other = scene((300, 200), seed=8)
+    other = jpeg(shapes((300, 200), seed=8))
     etag = stack.s3.put_object(Bucket=BUCKET, Key="uploads/px-b.jpg", Body=other)["ETag"]
     wait_for_pixels(stack, "uploads/px-b.jpg", etag.strip('"'))
     assert not set(old) & set(derived(stack, "px-b.jpg"))

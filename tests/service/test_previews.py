@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import io
 import json
-import random
 
 import boto3
 import pytest
 from conftest import BUCKET, Uploader, s3_event
-from images import image_bytes
-from PIL import Image, ImageDraw
+from images import image_bytes, shapes
+from PIL import Image
 
 import app as app_module
 from chalicelib.catalog.duplicates import bands
@@ -36,18 +35,6 @@ def gradient(size: tuple[int, int], flip: bool = False) -> Image.Image:
         ]
     )
     return image
-
-
-def scene(size: tuple[int, int], seed: int = 1) -> Image.Image:
-    """Shapes with structure at every scale (a pHash of a smooth gradient is noise)."""
-    rnd = random.Random(seed)
-    image = Image.new("RGB", (640, 480), (rnd.randrange(256),) * 3)
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x, y = rnd.randrange(600), rnd.randrange(440)
-        box = [x, y, x + rnd.randrange(40, 300), y + rnd.randrange(40, 300)]
-        draw.ellipse(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
-    return image.resize(size)
 
 
 def jpeg(image: Image.Image, quality: int = 90) -> bytes:
@@ -148,11 +135,11 @@ def test_not_an_image_and_a_bad_message(deps, queue, client, uploader) -> None:
 
 
 def test_duplicates_and_summary_stay_exact(deps, queue, client, uploader) -> None:
-    original = jpeg(scene((640, 480)))
+    original = jpeg(shapes((640, 480)))
     uploader.upload("uploads/one.jpg", original)
     uploader.upload("uploads/two.jpg", original)
-    uploader.upload("uploads/smaller.jpg", jpeg(scene((320, 240)), quality=70))
-    uploader.upload("uploads/other.jpg", jpeg(scene((640, 480), seed=2)))
+    uploader.upload("uploads/smaller.jpg", jpeg(shapes((320, 240)), quality=70))
+    uploader.upload("uploads/other.jpg", jpeg(shapes((640, 480), seed=2)))
     run_stage(queue)
 
     found = json.loads(get(client, "/images/duplicates?s3objectkey=one.jpg").body)
@@ -242,7 +229,7 @@ def test_reconcile_queues_missed_records_removes_orphans_and_rebuilds_counts(
 ) -> None:
     from chalicelib.reconcile import reconcile
 
-    original = jpeg(scene((200, 150)))
+    original = jpeg(shapes((200, 150)))
     uploader.upload("uploads/r1.jpg", original)
     uploader.upload("uploads/r2.jpg", original)
     boto3.client("sqs").purge_queue(QueueUrl=queue)  # the messages are lost
@@ -274,7 +261,7 @@ def test_reconcile_queues_missed_records_removes_orphans_and_rebuilds_counts(
 def test_an_object_archived_since_its_record_gets_a_reason_not_retries(
     deps, queue, client, uploader
 ) -> None:
-    uploader.upload("uploads/cold.jpg", jpeg(scene((64, 48))))
+    uploader.upload("uploads/cold.jpg", jpeg(shapes((64, 48))))
     deps.s3.copy_object(
         Bucket=BUCKET,
         Key="uploads/cold.jpg",
