@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass
 
 from chalicelib.extraction.budget import BudgetedReader
+from chalicelib.extraction.exif_values import TYPES
 from chalicelib.extraction.formats import ImageFacts
 
 MAX_IFD_ENTRIES = 1000  # a real IFD has fewer than 100; the rest of a longer one is ignored
@@ -32,21 +33,9 @@ EXTRA_SAMPLES = 0x0152
 SAMPLE_FORMAT = 0x0153
 EXIF_IFD = 0x8769
 
-# type id -> (bytes per value, struct code)
-_TYPES = {
-    1: (1, "B"),
-    3: (2, "H"),
-    4: (4, "L"),
-    6: (1, "b"),
-    8: (2, "h"),
-    9: (4, "l"),
-    11: (4, "f"),
-    12: (8, "d"),
-    13: (4, "L"),
-    16: (8, "Q"),
-    17: (8, "q"),
-    18: (8, "Q"),
-}
+NON_NUMBERS = ("s", "LL", "ll")  # ASCII and UNDEFINED, RATIONAL, SRATIONAL
+# The field types whose values are single numbers (not text, bytes or fractions).
+_TYPES = {kind: size_code for kind, size_code in TYPES.items() if size_code[1] not in NON_NUMBERS}
 
 
 @dataclass
