@@ -20,9 +20,9 @@ change an answer; docs/moto-upstream.md is the proposal to fix this upstream.
 
 from __future__ import annotations
 
-from devstack.moto_patches import dynamodb, routing, sqs
+from devstack.moto_patches import dynamodb, expressions, responses, routing, sqs, validation
 
-_MODULES = (dynamodb, sqs, routing)
+_MODULES = (dynamodb, expressions, validation, responses, sqs, routing)
 
 
 def install() -> None:

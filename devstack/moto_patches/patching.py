@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+_ABSENT = object()  # the attribute was inherited, not set on the owner itself
+
 
 class Patches:
     def __init__(self) -> None:
@@ -18,13 +20,25 @@ class Patches:
         if self._saved:
             return
         for (owner, name), replacement in replacements.items():
-            self._saved[owner, name] = getattr(owner, name)
+            getattr(owner, name)  # fails now if moto no longer has it
+            self._saved[owner, name] = vars(owner).get(name, _ABSENT)
             setattr(owner, name, replacement)
 
     def original(self, owner: Any, name: str) -> Any:
-        return self._saved[owner, name]
+        """What `owner.name` was: the owner's own attribute (a classmethod stays one), or
+        the inherited one."""
+        saved = self._saved[owner, name]
+        if saved is _ABSENT:
+            for base in owner.__mro__[1:]:
+                if name in vars(base):
+                    return vars(base)[name]
+            raise AttributeError(name)
+        return saved
 
     def undo(self) -> None:
         for (owner, name), original in self._saved.items():
-            setattr(owner, name, original)
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
         self._saved.clear()

@@ -1,0 +1,376 @@
+"""The expression and response patches: the same answers as stock moto, request by request.
+
+The same requests (valid and invalid, each kind several times so that the
+caches are hit) go to stock moto and to patched moto, each in a fresh
+in-process moto; every answer, error and the table left behind must be equal.
+Other tests check that the patches are taken (moto's parsers, static checks
+and serializer run less), so a moto upgrade that routes around a patch fails
+here, and that the functions patched still have the signatures they had.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from chalicelib.catalog.layout import LIST_INDEX, table_definition
+from devstack import moto_patches
+from devstack.moto_patches import expressions, validation
+
+TABLE = "patched"
+KEY = {"pk": {"S": "item#1"}}
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def update(expression: str, values: dict | None = None, names: dict | None = None, **more) -> tuple:
+    params: dict[str, Any] = {"TableName": TABLE, "Key": KEY, "UpdateExpression": expression}
+    if values is not None:
+        params["ExpressionAttributeValues"] = values
+    if names is not None:
+        params["ExpressionAttributeNames"] = names
+    return "update_item", {**params, **more}
+
+
+def n(value: int) -> dict:
+    return {"N": str(value)}
+
+
+def requests(round_: int) -> Iterator[tuple[str, dict]]:
+    """One round of requests; rounds differ in their values, not in their expressions."""
+    blob = bytes([round_, 0, 255]) * 3
+    item = {
+        "pk": {"S": f"image#{round_}"},
+        "list_shard": {"S": "0"},
+        "s3objectkey": {"S": f"uploads/{round_}.jpg"},
+        "raw": {"B": blob},
+        "tags": {"SS": ["a", f"t{round_}"]},
+        "blobs": {"BS": [blob, b"x"]},
+        "nested": {"M": {"l": {"L": [n(round_), {"NULL": True}, {"BOOL": True}]}}},
+    }
+    yield "put_item", {"TableName": TABLE, "Item": item}
+    yield (
+        "put_item",
+        {"TableName": TABLE, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"},
+    )
+    yield update(
+        "SET a = :a, b = if_not_exists(b, :b) ADD c :c", {":a": n(round_), ":b": n(7), ":c": n(1)}
+    )
+    yield update(
+        "SET #x = :x REMOVE d", {":x": {"S": f"x{round_}"}}, {"#x": "x"}, ReturnValues="ALL_NEW"
+    )
+    yield update("ADD s :s", {":s": {"SS": [f"s{round_}", "z"]}})
+    yield update("DELETE s :gone", {":gone": {"SS": ["z"]}}, ReturnValues="ALL_OLD")
+    yield update("SET m = :m", {":m": {"M": {"k": n(1)}}}, ReturnValues="UPDATED_OLD")
+    yield update(
+        "SET l = list_append(if_not_exists(l, :empty), :more), m.k = :k",
+        {":empty": {"L": []}, ":more": {"L": [n(round_)]}, ":k": {"B": blob}},
+    )
+    yield update("SET m.k = :k", {":k": {"B": blob}}, ReturnValues="UPDATED_NEW")
+    yield update(
+        "SET a = a + :one", {":one": n(1), ":was": n(round_)}, ConditionExpression="a = :was"
+    )
+    yield update(
+        "SET a = a + :one",
+        {":one": n(1), ":was": n(-1)},
+        ConditionExpression="a = :was",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    yield update(
+        "SET e = :e",
+        {":e": n(1), ":lo": n(0), ":hi": n(99), ":p": {"S": "x"}},
+        ConditionExpression="(a BETWEEN :lo AND :hi) AND begins_with(#x, :p)"
+        " AND NOT contains(s, :p) OR size(l) > :lo",
+        ExpressionAttributeNames={"#x": "x"},
+    )
+    yield update(
+        "SET e = :e",
+        {":e": n(2), ":in": n(3), ":other": n(round_), ":t": {"S": "N"}},
+        ConditionExpression="a IN (:in, :other) AND attribute_exists(c) AND attribute_type(c, :t)",
+    )
+    # The same expressions, valid or not depending on the names they stand for.
+    yield update("SET #p = :a", {":a": {"S": "other"}}, {"#p": "p"})
+    yield update("SET #p = :a", {":a": {"S": "other"}}, {"#p": "pk"})
+    yield update("SET #f = :a, #g = :b", {":a": n(1), ":b": n(2)}, {"#f": "f", "#g": "g"})
+    yield update("SET #f = :a, #g = :b", {":a": n(1), ":b": n(2)}, {"#f": "f", "#g": "f"})
+    # Invalid: each must fail the same way every time, cached or not.
+    yield update("SET a = :a SET b = :a", {":a": n(1)})
+    yield update("ADD a :a ADD b :a", {":a": n(1)})
+    yield update("SET a = :a, a = :b", {":a": n(1), ":b": n(2)})
+    yield update("SET m = :a, m.k = :b", {":a": n(1), ":b": n(2)})
+    yield update("SET pk = :a", {":a": {"S": "other"}})
+    yield update("SET #p = :a", {":a": {"S": "other"}}, {"#p": "pk"})
+    yield update("SET a = :missing", {":a": n(1)})
+    yield update("SET a = :a", {":a": n(1), ":unused": n(2)})
+    yield update("SET a = #missing", {":a": n(1)})
+    yield update("SET a = = :a", {":a": n(1)})
+    yield update("ADD c :s", {":s": {"S": "not a number"}})
+    # moto itself fails on these (a 500 in server mode): the same exception, patched or not.
+    yield update("SET a = :a", {":a": n(1)}, ConditionExpression="a = = :a")
+    yield update("SET a = :a", {":a": n(1)}, ConditionExpression="size = :a")
+    yield update("SET a = :a", {":a": n(1)}, ConditionExpression="#undeclared = :a")
+    yield (
+        "transact_write_items",
+        {
+            "TransactItems": [
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": f"t#{round_}"}, "v": n(round_)},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "counters#0"}},
+                        "UpdateExpression": "SET label = if_not_exists(label, :l)"
+                        " ADD #a0 :a0, #a1 :a1",
+                        "ExpressionAttributeNames": {"#a0": "count", "#a1": "bytes"},
+                        "ExpressionAttributeValues": {
+                            ":l": {"S": "x"},
+                            ":a0": n(1),
+                            ":a1": n(100 + round_),
+                        },
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "image#0"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        },
+    )
+    yield (
+        "transact_write_items",
+        {  # fails on the second item: the first is rolled back
+            "TransactItems": [
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "counters#0"}},
+                        "UpdateExpression": "ADD #a0 :a0",
+                        "ExpressionAttributeNames": {"#a0": "count"},
+                        "ExpressionAttributeValues": {":a0": n(1)},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "t#0"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        },
+    )
+    yield (
+        "get_item",
+        {"TableName": TABLE, "Key": {"pk": {"S": f"image#{round_}"}}, "ConsistentRead": True},
+    )
+    yield "get_item", {"TableName": TABLE, "Key": {"pk": {"S": "absent"}}}
+    yield (
+        "get_item",
+        {
+            "TableName": TABLE,
+            "Key": KEY,
+            "ProjectionExpression": "a, m.k, #x",
+            "ExpressionAttributeNames": {"#x": "x"},
+            "ReturnConsumedCapacity": "TOTAL",
+        },
+    )
+    keys = [{"pk": {"S": f"image#{i}"}} for i in range(round_ + 1)] + [{"pk": {"S": "absent"}}]
+    yield (
+        "batch_get_item",
+        {"RequestItems": {TABLE: {"Keys": keys}}, "ReturnConsumedCapacity": "TOTAL"},
+    )
+    yield (
+        "transact_get_items",
+        {"TransactItems": [{"Get": {"TableName": TABLE, "Key": k}} for k in keys]},
+    )
+    yield (
+        "query",
+        {
+            "TableName": TABLE,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "list_shard = :s",
+            "FilterExpression": "contains(tags, :t)",
+            "ExpressionAttributeValues": {":s": {"S": "0"}, ":t": {"S": "a"}},
+            "Limit": 2,
+        },
+    )
+    yield (
+        "scan",
+        {
+            "TableName": TABLE,
+            "FilterExpression": "attribute_exists(#r) AND size(#r) > :z",
+            "ExpressionAttributeNames": {"#r": "raw"},
+            "ExpressionAttributeValues": {":z": n(0)},
+            "Select": "COUNT",
+        },
+    )
+    yield (
+        "batch_write_item",
+        {
+            "RequestItems": {
+                TABLE: [
+                    {"PutRequest": {"Item": {"pk": {"S": f"b#{round_}"}, "raw": {"B": blob}}}},
+                    {"DeleteRequest": {"Key": {"pk": {"S": f"b#{round_ - 1}"}}}},
+                ]
+            }
+        },
+    )
+    yield (
+        "delete_item",
+        {
+            "TableName": TABLE,
+            "Key": {"pk": {"S": f"t#{round_ - 1}"}},
+            "ReturnValues": "ALL_OLD",
+            "ConditionExpression": "attribute_exists(v)",
+        },
+    )
+
+
+def run(patched: bool) -> tuple[list, list]:
+    """Every request's answer (or error), then the whole table."""
+    expressions.clear()
+    validation.clear()
+    with mock_aws():
+        if patched:
+            moto_patches.install()
+        try:
+            client = boto3.client("dynamodb")
+            client.create_table(**table_definition(TABLE))
+            answers = []
+            for round_ in range(3):
+                for operation, params in requests(round_):
+                    answers.append((operation, call(client, operation, params)))
+            items = client.scan(TableName=TABLE)["Items"]
+        finally:
+            moto_patches.uninstall()
+    return answers, sorted(items, key=lambda item: item["pk"]["S"])
+
+
+def call(client: Any, operation: str, params: dict) -> Any:
+    try:
+        answer = getattr(client, operation)(**params)
+    except ClientError as error:
+        details = {k: v for k, v in error.response.items() if k != "ResponseMetadata"}
+        return "error", details
+    except (ValueError, KeyError) as error:  # moto's own failures, in-process
+        return "exception", type(error).__name__, str(error)
+    answer.pop("ResponseMetadata", None)
+    return answer
+
+
+def test_patched_moto_answers_every_request_like_stock_moto() -> None:
+    stock_answers, stock_items = run(patched=False)
+    answers, items = run(patched=True)
+    assert len(answers) == len(stock_answers)
+    for (operation, answer), (_, stock) in zip(answers, stock_answers, strict=True):
+        assert answer == stock, operation
+    assert items == stock_items
+    errors = Counter(a[1][0] for a in stock_answers if isinstance(a[1], tuple))
+    assert errors["error"] >= 15  # the invalid requests did fail
+    assert len(stock_items) == 8
+
+
+def test_each_expression_is_parsed_and_statically_checked_once(monkeypatch) -> None:
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    counts: Counter[str] = Counter()
+
+    def counting(owner: Any, name: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, staticmethod(wrapper) if name == "make_list" else wrapper)
+
+    counting(ExpressionTokenizer, "make_list")
+    counting(ConditionExpressionParser, "_lex_condition_expression")
+    counting(ActionCountValidator, "verify_action_counts")
+    run(patched=False)
+    stock = dict(counts)
+    counts.clear()
+    run(patched=True)
+    # Three rounds of the same expressions: stock parses and checks each every time.
+    assert counts["make_list"] * 5 < stock["make_list"]
+    assert counts["_lex_condition_expression"] * 3 < stock["_lex_condition_expression"]
+    # Those checks run again for the expressions that fail them (errors are not remembered).
+    assert counts["verify_action_counts"] * 3 < stock["verify_action_counts"] * 2
+
+
+def test_item_answers_skip_the_generic_serializer(monkeypatch) -> None:
+    from moto.core.responses import ActionResult
+
+    served: Counter[str] = Counter()
+    original = ActionResult.execute_result
+
+    def counting(self: ActionResult, context: Any) -> Any:
+        if not isinstance(self.result, Exception):  # errors keep moto's serializer
+            served[str(context.operation_model.name)] += 1
+        return original(self, context)
+
+    monkeypatch.setattr(ActionResult, "execute_result", counting)
+    fast = ("GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan", "PutItem")
+    fast += ("UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+    run(patched=False)
+    assert all(served[operation] > 0 for operation in fast)
+    served.clear()
+    run(patched=True)
+    assert {operation: served[operation] for operation in fast} == dict.fromkeys(fast, 0)
+    assert served["CreateTable"] == 1  # the others still go through moto's serializer
+
+
+def test_the_patched_moto_functions_keep_their_signatures() -> None:
+    """The patches call these with positional arguments: a changed signature must fail here."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator, Validator
+    from moto.dynamodb.responses import DynamoHandler
+
+    def parameters(function: Any) -> list[str]:
+        return list(inspect.signature(function).parameters)
+
+    assert parameters(UpdateExpressionParser.make) == ["expression_str"]
+    assert parameters(ConditionExpressionParser.__init__)[1:] == [
+        "condition_expression",
+        "expression_attribute_names",
+        "expression_attribute_values",
+    ]
+    assert parameters(ConditionExpressionParser.parse) == ["self"]
+    assert parameters(DepthFirstTraverser.traverse) == ["self", "node"]
+    assert parameters(DepthFirstTraverser.traverse_node_recursively) == ["self", "node", "child_id"]
+    assert parameters(Validator.__init__) == [
+        "self",
+        "expression",
+        "expression_attribute_names",
+        "expression_attribute_values",
+        "item",
+        "table",
+    ]
+    assert parameters(UpdateExpressionValidator.validate) == ["self"]
+    assert parameters(DynamoHandler.serialized) == ["self", "action_result"]
