@@ -12,12 +12,17 @@ event pump calling the app's handlers, and the API served by
 - per request: `GET /summary`, `GET /images?s3objectkey=` (a random stored
   key) and a listing page `GET /images?limit=50` over HTTP (medians);
 - the patched stack grows to each size through the real event path (uploads
-  from 4 threads, --workers pump workers): its events/s is the throughput.
+  from 4 threads, --workers pump workers): its events/s is the throughput,
+  with the CPU time each event cost the emulator process and this process
+  (handlers, pump and uploads), and the load average, since the machine may
+  be shared. The created-handler queues each image for the pixel stage, as
+  in `make dev`; the pixel stage itself runs only with --pixel-stage.
   Stock moto cannot (each event copies the whole table): it grows by writing
   copies of a real record directly (--seed uses that for both, faster).
 
 Run (the table in docs/benchmarks.md):
     .venv/bin/python bench/bench_localstack.py --sizes 100,1000,5000,20000
+    .venv/bin/python bench/bench_localstack.py --variants patched --sizes 1000 --events 5
 """
 
 from __future__ import annotations
@@ -55,8 +60,9 @@ from chalicelib.catalog.summary import counter_changes  # noqa: E402
 from chalicelib.dependencies import Dependencies  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from devstack import children  # noqa: E402
-from devstack.provision import provision  # noqa: E402
+from devstack.provision import provision, provision_pixels_queue  # noqa: E402
 from devstack.pump import EventPump  # noqa: E402
+from devstack.sqs_source import QueueSource  # noqa: E402
 
 BUCKET, TABLE = os.environ["IMAGES_BUCKET"], os.environ["IMAGES_TABLE"]
 PHOTO = rich_jpeg((320, 240))
@@ -91,8 +97,15 @@ class Handled:
                 raise RuntimeError(f"only {self.count} of {count} events handled")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Variant:
-    def __init__(self, name: str, workers: int) -> None:
+    def __init__(self, name: str, workers: int, pixel_stage: bool = False) -> None:
         self.name, self.stored = name, 0
         self.keys: list[str] = []
         port, self.api_port = free_port(), free_port()
@@ -103,17 +116,27 @@ class Variant:
         self.s3, self.dynamodb = session.client("s3"), session.client("dynamodb")
         application.deps = Dependencies(Settings.from_env())  # clients for this endpoint
         queue_url = provision(session, application.deps.settings)
+        pixels_url = provision_pixels_queue(session, application.deps.settings)
         self.handled = Handled(application.on_object_created)
-        self.pump = EventPump(
-            session.client("sqs"), queue_url, self.handled, application.on_object_removed, workers
-        )
+        sqs = session.client("sqs")
+        removed = application.on_object_removed
+        self.pump = EventPump(sqs, queue_url, self.handled, removed, workers=workers)
         self.pump.start()
+        self.pixels = None
+        if pixel_stage:  # as `make dev` runs it: one worker
+            self.pixels = QueueSource(
+                session.client("sqs"), pixels_url, application.pixels_stage, 1, 60, name="pixels"
+            )
+            self.pixels.start()
+        self.cpu: dict[str, float] = {}
         self.api = children.spawn("devstack.api", "--port", str(self.api_port), "--stage", "local")
         children.wait_until_serving(self.api, self.api_port, "the API", timeout=60)
         self.http = requests.Session()
 
     def stop(self) -> None:
         self.pump.stop()
+        if self.pixels is not None:
+            self.pixels.stop()
         children.stop(self.api)
         children.stop(self.emulator)
 
@@ -121,13 +144,20 @@ class Variant:
         """Upload `count` new photos through S3; events/s until all are handled."""
         target = self.handled.count + count
         names = [f"uploads/photo-{len(self.keys) + i:07d}.jpg" for i in range(count)]
+        emulator, here = cpu_seconds(self.emulator.pid), time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(self._put, names))
         self.handled.wait_for(target)
+        seconds = time.perf_counter() - started
+        self.cpu = {
+            "emulator_cpu_ms": (cpu_seconds(self.emulator.pid) - emulator) * 1000 / count,
+            "here_cpu_ms": (time.process_time() - here) * 1000 / count,
+            "load": os.getloadavg()[0],
+        }
         self.keys += names
         self.stored += count
-        return count / (time.perf_counter() - started)
+        return count / seconds
 
     def _put(self, key: str) -> None:
         padding = bytes(random.randrange(4096))  # after the JPEG's end: sizes differ
@@ -191,6 +221,8 @@ def measure(variant: Variant, size: int, args: argparse.Namespace) -> dict[str, 
         else:
             rate = variant.upload(missing)
     row = {"variant": variant.name, "size": size, "events_per_s": rate}
+    if rate is not None:
+        row.update(variant.cpu)
     row["event"] = variant.event_ms(args.events)
     row["summary"] = variant.request_ms("/summary", args.requests)
     row["get"] = variant.request_ms("/images?s3objectkey={key}", args.requests)
@@ -222,6 +254,16 @@ def report(rows: list[dict[str, Any]]) -> None:
         growth = f"{max(patched[c] / first[c] for c in COLUMNS):.2f}x" if patched and first else "-"
         rate = f"{patched['events_per_s']:.1f}" if patched and patched["events_per_s"] else "-"
         print(f"| {size:,} | {' | '.join(cells)} | {growth} | {rate} |")
+    loaded = [r for r in rows if r.get("events_per_s")]
+    if loaded:
+        print("\nloading through the event path (CPU ms per event: emulator process, this one)")
+        print("| variant | images | events/s | emulator CPU ms | bench process CPU ms | load |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in loaded:
+            print(
+                f"| {r['variant']} | {r['size']:,} | {r['events_per_s']:.1f} "
+                f"| {r['emulator_cpu_ms']:.1f} | {r['here_cpu_ms']:.1f} | {r['load']:.1f} |"
+            )
 
 
 def main() -> int:
@@ -233,12 +275,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="pump workers while loading")
     parser.add_argument("--seed", action="store_true", help="grow by direct writes (faster)")
     parser.add_argument("--max-stock-size", type=int, default=20000)
+    parser.add_argument("--pixel-stage", action="store_true", help="run the pixel stage too")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     random.seed(1)
     rows = []
     for name in args.variants.split(","):
-        variant = Variant(name, args.workers)
+        variant = Variant(name, args.workers, args.pixel_stage)
         try:
             variant.upload(1)  # the template record, and a warm start
             for size in sizes:

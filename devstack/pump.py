@@ -76,9 +76,15 @@ class EventPump:
         self._assigned: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="event-pump", daemon=True)
-        # Events are independent (the catalog orders them by sequencer), so a
-        # batch is handled by several workers at once, as Lambda would scale out.
+        # Events are independent (the catalog orders them by sequencer), so
+        # several workers handle them at once, as Lambda would scale out.
         self._pool = ThreadPoolExecutor(workers, "event-worker") if workers > 1 else None
+        # While running, up to two events per worker are in hand (received, not yet
+        # settled): a worker that finishes takes the next at once instead of waiting
+        # for the slowest event of its batch, and the queue is asked less often.
+        self._most_in_hand = 2 * workers
+        self._in_hand = 0
+        self._settled = threading.Condition()
 
     def start(self) -> None:
         self._thread.start()
@@ -92,7 +98,7 @@ class EventPump:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once(wait_seconds=1)
+                self._take(wait_seconds=1)
             except (BotoCoreError, ClientError) as error:  # the emulator may be restarting
                 if self._stop.wait(0.5):
                     return  # stopping: the emulator may already be gone
@@ -110,17 +116,52 @@ class EventPump:
             AttributeNames=["ApproximateReceiveCount"],
         )
         messages = response.get("Messages", [])
-        # Sequencers in arrival order, before any worker starts.
-        sequencers = [
-            self._assigned.setdefault(message["MessageId"], self._clock.next())
-            for message in messages
-        ]
+        sequencers = self._sequencers(messages)
         if self._pool is None or len(messages) < 2:
             for message, sequencer in zip(messages, sequencers, strict=True):
                 self._settle(message, sequencer)
         else:
             list(self._pool.map(self._settle, messages, sequencers))
         return len(messages)
+
+    def _take(self, wait_seconds: int) -> int:
+        """Receive as many messages as there is room for in hand; workers settle them."""
+        if self._pool is None:
+            return self.poll_once(wait_seconds)
+        with self._settled:
+            while self._in_hand >= self._most_in_hand and not self._stop.is_set():
+                self._settled.wait(0.5)
+            room = self._most_in_hand - self._in_hand
+        if room <= 0:
+            return 0
+        messages = self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=min(10, room),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", [])
+        for message, sequencer in zip(messages, self._sequencers(messages), strict=True):
+            with self._settled:
+                self._in_hand += 1
+            self._pool.submit(self._settle_in_hand, message, sequencer)
+        return len(messages)
+
+    def _sequencers(self, messages: list[dict]) -> list[str]:
+        """Sequencers in arrival order, before any worker starts."""
+        return [
+            self._assigned.setdefault(message["MessageId"], self._clock.next())
+            for message in messages
+        ]
+
+    def _settle_in_hand(self, message: dict, sequencer: str) -> None:
+        try:
+            self._settle(message, sequencer)
+        except Exception:  # the delete failed: the message comes back, as on Lambda
+            log.exception("event pump: settling an event failed")
+        finally:
+            with self._settled:
+                self._in_hand -= 1
+                self._settled.notify_all()
 
     def _settle(self, message: dict, sequencer: str) -> None:
         if self._handle(message, sequencer):

@@ -112,3 +112,35 @@ def test_workers_handle_a_batch_at_once_each_event_exactly_once(queue) -> None:
     assert most[0] == 4  # four at a time
     assert time.monotonic() - started < 20 * 0.2 / 2  # well under one at a time
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+def test_a_running_pump_keeps_workers_busy_past_a_slow_event(aws) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="busy", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    finished: list[str] = []
+    lock = threading.Lock()
+
+    def handler(event, context):
+        key = event["Records"][0]["s3"]["object"]["key"]
+        time.sleep(1.5 if key.endswith("slow.jpg") else 0.02)
+        with lock:
+            finished.append(key)
+
+    send(sqs, url, s3_event("uploads/slow.jpg"))
+    entries = [
+        {"Id": str(i), "MessageBody": json.dumps(s3_event(f"uploads/{i}.jpg"))} for i in range(10)
+    ]
+    sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    sqs.send_message_batch(QueueUrl=url, Entries=[{**e, "Id": f"b{e['Id']}"} for e in entries])
+    pump = EventPump(sqs, url, handler, handler, workers=2)
+    pump.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(finished) < 21 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        pump.stop()
+    # The other worker went through all 20 quick events while the slow one ran:
+    # nobody waited for the slowest event of a batch.
+    assert len(finished) == 21 and finished[-1] == quote_plus("uploads/slow.jpg")
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)
