@@ -82,7 +82,7 @@ class EventPump:
         # While running, up to two events per worker are in hand (received, not yet
         # settled): a worker that finishes takes the next at once instead of waiting
         # for the slowest event of its batch, and the queue is asked less often.
-        self._most_in_hand = 2 * workers
+        self._workers, self._most_in_hand = workers, 2 * workers
         self._in_hand = 0
         self._settled = threading.Condition()
 
@@ -129,7 +129,8 @@ class EventPump:
         if self._pool is None:
             return self.poll_once(wait_seconds)
         with self._settled:
-            while self._in_hand >= self._most_in_hand and not self._stop.is_set():
+            # Ask once a worker is free, for enough to keep them all busy until the next ask.
+            while self._in_hand >= self._workers and not self._stop.is_set():
                 self._settled.wait(0.5)
             room = self._most_in_hand - self._in_hand
         if room <= 0:

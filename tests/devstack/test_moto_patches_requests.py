@@ -1,4 +1,4 @@
-"""The expression and response patches: the same answers as stock moto, request by request.
+"""The expression, request and response patches: the same answers as stock moto, request by request.
 
 The same requests (valid and invalid, each kind several times so that the
 caches are hit) go to stock moto and to patched moto, each in a fresh
@@ -322,26 +322,35 @@ def test_each_expression_is_parsed_and_statically_checked_once(monkeypatch) -> N
     assert counts["verify_action_counts"] * 3 < stock["verify_action_counts"] * 2
 
 
-def test_item_answers_skip_the_generic_serializer(monkeypatch) -> None:
+def test_item_requests_skip_the_generic_parser_and_serializer(monkeypatch) -> None:
+    from moto.core.parse import RequestParser
     from moto.core.responses import ActionResult
 
+    parsed: Counter[str] = Counter()
     served: Counter[str] = Counter()
-    original = ActionResult.execute_result
+    parse, execute = RequestParser.parse, ActionResult.execute_result
 
-    def counting(self: ActionResult, context: Any) -> Any:
+    def parsing(self: RequestParser, request: Any) -> Any:
+        parsed[str(self.operation_model.name)] += 1
+        return parse(self, request)
+
+    def serializing(self: ActionResult, context: Any) -> Any:
         if not isinstance(self.result, Exception):  # errors keep moto's serializer
             served[str(context.operation_model.name)] += 1
-        return original(self, context)
+        return execute(self, context)
 
-    monkeypatch.setattr(ActionResult, "execute_result", counting)
+    monkeypatch.setattr(RequestParser, "parse", parsing)
+    monkeypatch.setattr(ActionResult, "execute_result", serializing)
     fast = ("GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan", "PutItem")
     fast += ("UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
     run(patched=False)
-    assert all(served[operation] > 0 for operation in fast)
+    assert all(parsed[operation] > 0 and served[operation] > 0 for operation in fast)
+    parsed.clear()
     served.clear()
     run(patched=True)
+    assert {operation: parsed[operation] for operation in fast} == dict.fromkeys(fast, 0)
     assert {operation: served[operation] for operation in fast} == dict.fromkeys(fast, 0)
-    assert served["CreateTable"] == 1  # the others still go through moto's serializer
+    assert parsed["CreateTable"] == served["CreateTable"] == 1  # the others: moto's own
 
 
 def test_the_patched_moto_functions_keep_their_signatures() -> None:
@@ -374,3 +383,4 @@ def test_the_patched_moto_functions_keep_their_signatures() -> None:
     ]
     assert parameters(UpdateExpressionValidator.validate) == ["self"]
     assert parameters(DynamoHandler.serialized) == ["self", "action_result"]
+    assert parameters(DynamoHandler.parse_parameters) == ["self", "request"]
