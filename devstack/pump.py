@@ -11,6 +11,7 @@ destination, and `make redrive` replays it (ops/redrive.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -85,6 +86,10 @@ class EventPump:
         self._workers, self._most_in_hand = workers, 2 * workers
         self._in_hand = 0
         self._settled = threading.Condition()
+        # Handled messages are deleted ten per request, before the next receive:
+        # one DeleteMessage per event was an eighth of an event's requests.
+        self._done: list[dict] = []
+        self._done_lock = threading.Lock()
 
     def start(self) -> None:
         self._thread.start()
@@ -94,6 +99,8 @@ class EventPump:
         self._thread.join(timeout=10)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        with contextlib.suppress(BotoCoreError, ClientError):  # else they come back: at least once
+            self._delete_done()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -122,6 +129,7 @@ class EventPump:
                 self._settle(message, sequencer)
         else:
             list(self._pool.map(self._settle, messages, sequencers))
+        self._delete_done()
         return len(messages)
 
     def _take(self, wait_seconds: int) -> int:
@@ -135,6 +143,7 @@ class EventPump:
             room = self._most_in_hand - self._in_hand
         if room <= 0:
             return 0
+        self._delete_done()
         messages = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=min(10, room),
@@ -157,7 +166,7 @@ class EventPump:
     def _settle_in_hand(self, message: dict, sequencer: str) -> None:
         try:
             self._settle(message, sequencer)
-        except Exception:  # the delete failed: the message comes back, as on Lambda
+        except Exception:  # deleting failed: those messages come back, as on Lambda
             log.exception("event pump: settling an event failed")
         finally:
             with self._settled:
@@ -166,10 +175,25 @@ class EventPump:
 
     def _settle(self, message: dict, sequencer: str) -> None:
         if self._handle(message, sequencer):
-            self._sqs.delete_message(
-                QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
-            )
-            self._assigned.pop(message["MessageId"], None)
+            with self._done_lock:
+                self._done.append(message)
+                full = len(self._done) >= 10
+            if full:
+                self._delete_done()
+
+    def _delete_done(self) -> None:
+        """Delete the handled messages, ten per request."""
+        with self._done_lock:
+            done, self._done = self._done, []
+        for start in range(0, len(done), 10):
+            batch = {str(i): message for i, message in enumerate(done[start : start + 10])}
+            entries = [{"Id": i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in batch.items()]
+            response = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            for failed in response.get("Failed", []):  # it comes back and is handled again
+                log.warning("event pump: a handled event was not deleted: %s", failed)
+                batch.pop(failed.get("Id"), None)
+            for message in batch.values():
+                self._assigned.pop(message["MessageId"], None)
 
     def _handle(self, message: dict, sequencer: str) -> bool:
         """True when the message is done with (handled, or not an object event)."""

@@ -144,3 +144,22 @@ def test_a_running_pump_keeps_workers_busy_past_a_slow_event(aws) -> None:
     # nobody waited for the slowest event of a batch.
     assert len(finished) == 21 and finished[-1] == quote_plus("uploads/slow.jpg")
     assert "Messages" not in sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)
+
+
+def test_handled_events_are_deleted_ten_per_request(queue) -> None:
+    sqs, url = queue
+    calls: list[str] = []
+    sqs.meta.events.register("before-call.sqs.*", lambda model, **_: calls.append(model.name))
+    entries = [
+        {"Id": str(i), "MessageBody": json.dumps(s3_event(f"uploads/{i}.jpg"))} for i in range(10)
+    ]
+    sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    sqs.send_message_batch(QueueUrl=url, Entries=[{**e, "Id": f"b{e['Id']}"} for e in entries])
+    handled: list[str] = []
+    pump = EventPump(sqs, url, lambda e, c: handled.append(e), handled.append, workers=3)
+    calls.clear()
+    while pump.poll_once():
+        pass
+    assert len(handled) == 20
+    assert calls.count("DeleteMessageBatch") == 2 and "DeleteMessage" not in calls
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
