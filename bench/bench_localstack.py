@@ -12,7 +12,7 @@ event pump calling the app's handlers, and the API served by
 - per request: `GET /summary`, `GET /images?s3objectkey=` (a random stored
   key) and a listing page `GET /images?limit=50` over HTTP (medians);
 - the patched stack grows to each size through the real event path (uploads
-  from 4 threads, --workers pump workers, 2 as in `make dev`): its events/s is the throughput,
+  from 4 threads, --workers pump workers, 1 as in `make dev`): its events/s is the throughput,
   with the CPU time each event cost the emulator process and this process
   (handlers, pump and uploads), and the load average, since the machine may
   be shared. The created-handler queues each image for the pixel stage, as
@@ -272,7 +272,7 @@ def main() -> int:
     parser.add_argument("--variants", default="patched,stock")
     parser.add_argument("--events", type=int, default=15, help="events timed per size")
     parser.add_argument("--requests", type=int, default=15, help="requests timed per route")
-    parser.add_argument("--workers", type=int, default=2, help="pump workers (make dev: 2)")
+    parser.add_argument("--workers", type=int, default=1, help="pump workers (make dev: 1)")
     parser.add_argument("--seed", action="store_true", help="grow by direct writes (faster)")
     parser.add_argument("--max-stock-size", type=int, default=20000)
     parser.add_argument("--pixel-stage", action="store_true", help="run the pixel stage too")

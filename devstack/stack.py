@@ -8,7 +8,7 @@ everything it started.
 
 Environment: PORT (API, 8000), LOCAL_AWS_PORT (emulator, 4566), DATA_DIR
 (default .data/), RESET=1 (start empty), RELOAD=1 (restart the API when app.py
-or chalicelib/ change), WORKERS (concurrent event handlers, 2), STAGE (local),
+or chalicelib/ change), WORKERS (concurrent event handlers, 1), STAGE (local),
 AWS_ENDPOINT_URL (use that endpoint instead of starting an emulator; nothing
 is kept by this stack then), RECONCILE_WORKERS (the most reconcile workers at
 once, 8; a job's PARALLEL caps them further), RECONCILE_BUDGET_SECONDS (each
@@ -69,7 +69,7 @@ class Options:
             data=data_dir(environ),
             reset=_flag(environ.get("RESET")),
             reload=_flag(environ.get("RELOAD")),
-            workers=number("WORKERS", 2),
+            workers=number("WORKERS", 1),
             endpoint=environ.get("AWS_ENDPOINT_URL") or None,
             reconcile_workers=number("RECONCILE_WORKERS", 8),
             reconcile_budget=number("RECONCILE_BUDGET_SECONDS", 20),
