@@ -68,6 +68,7 @@ class JobStore:
             **{name: 0 for name in COUNTS},
             "failed_keys": [],
             "dead_errors": {},
+            "merged": {},
             **fields,
         }
         self._client.put_item(TableName=self._table, Item=encode(item))
@@ -127,6 +128,57 @@ class JobStore:
             names={"#state": "state"},
         )
         return done is not None
+
+    def begin_tally(
+        self, job: str, versions: dict[int, int | None], segments: int
+    ) -> dict[str, Any] | None:
+        """Record the versions and segments of the final step's count, once: a
+        redelivered `finish` gets the first one's (None: no such job)."""
+        done = self._change(
+            job,
+            "SET tally_versions = :v, tally_segments = :s",
+            "attribute_not_exists(tally_segments)",
+            {":v": {str(n): v for n, v in versions.items()}, ":s": segments},
+        )
+        return done or self.job_item(job)
+
+    def segment_tallied(self, job: str, segment: int) -> dict[str, Any] | None:
+        """Add a finished tally segment (once); returns the job as it is after."""
+        done = self._change(
+            job,
+            "ADD tallied :seg",
+            "NOT contains(tallied, :one)",
+            {":seg": {segment}, ":one": segment},
+        )
+        return done or self.job_item(job)
+
+    def record_merge(
+        self, job: str, shard: int, result: dict[str, Any], counters_put: dict[str, Any] | None
+    ) -> str:
+        """Record shard `shard` as merged, in one transaction with the Put rewriting its
+        counters (when given): "recorded", "already" (merged before) or "busy" (the
+        Put's version guard failed: nothing was written)."""
+        update = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": JOB_PREFIX + job}},
+            "UpdateExpression": "SET merged.#n = :r ADD merges_done :one",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(merged.#n)",
+            "ExpressionAttributeNames": {"#n": str(shard)},
+            "ExpressionAttributeValues": encode({":r": result, ":one": 1}),
+        }
+        try:
+            if counters_put is None:
+                self._client.update_item(**update)
+            else:
+                items = [{"Put": counters_put}, {"Update": update}]
+                self._client.transact_write_items(TransactItems=items)
+            return "recorded"
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise
+        item = self.job_item(job) or {}
+        return "already" if str(shard) in item.get("merged", {}) else "busy"
 
     def finish_job(self, job: str, fields: dict[str, Any], expires_at: int) -> None:
         sets = {**fields, "state": "finished", "expires_at": expires_at}
@@ -196,6 +248,11 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "previews_removed": int(item.get("previews_removed", 0)),
         "duplicates_rewritten": int(item.get("duplicates_rewritten", 0)),
         "duplicates_busy": bool(item.get("duplicates_busy", False)),
+        "final_step": {
+            "segments": int(item.get("tally_segments", 0)),
+            "segments_tallied": len(item.get("tallied", ())),
+            "shards_merged": int(item.get("merges_done", 0)),
+        },
         "complete": item["state"] == "finished"
         and not dead
         and not int(item.get("failed", 0))
