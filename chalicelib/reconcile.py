@@ -147,4 +147,3 @@ _PHASES = {"objects": _objects, "records": _records, "counters": _counters, "fac
 
 def _version(item: dict[str, Any] | None) -> int | None:
     return int(item["version"]) if item and "version" in item else None
-

@@ -142,15 +142,16 @@ class JobStore:
         )
         return done or self.job_item(job)
 
-    def segment_tallied(self, job: str, segment: int) -> dict[str, Any] | None:
-        """Add a finished tally segment (once); returns the job as it is after."""
+    def segment_tallied(self, job: str, segment: int) -> tuple[dict[str, Any], bool]:
+        """Add a finished tally segment: (the job as it is after, whether this call
+        added it; only the call that completes the set sees it complete and added)."""
         done = self._change(
             job,
             "ADD tallied :seg",
             "NOT contains(tallied, :one)",
             {":seg": {segment}, ":one": segment},
         )
-        return done or self.job_item(job)
+        return (done, True) if done else (self.job_item(job) or {}, False)
 
     def record_merge(
         self, job: str, shard: int, result: dict[str, Any], counters_put: dict[str, Any] | None

@@ -1,0 +1,209 @@
+"""A reconcile job's final step: counters and facet items rebuilt from the records,
+spread over the workers, each piece within one invocation's time.
+
+1. `finish` (one item, once every range is settled): reads every counter
+   shard's version (recorded in the job once: a redelivery reuses them) and
+   queues one `tally` item per Scan segment (about RECORDS_PER_SEGMENT records
+   each, at least `parallel` of them when there are records enough).
+2. `tally` (segment s): Scans its segment from `after` until the time is up,
+   tallies the records and the stored facet items it meets (catalog/tally.py)
+   and stores the parts (catalog/partials.py: the first attempt to store a
+   piece wins, a second one adds nothing), then queues the rest of the
+   segment. The last piece adds the segment to the job's `tallied` set; the
+   update that completes the set queues one `merge` per counter shard.
+3. `merge` (shard N): adds up shard N's parts over every segment, rewrites the
+   value items that differ (guarded by shard N's version), then the counters
+   when they differ, in one transaction with the job's record of the merge (so
+   a redelivered merge finds it done). The merge that completes the set queues
+   `close`.
+4. `close`: the presence items and distinct counters (guarded by every shard's
+   version as the merges left them), then the duplicates rebuild and the
+   preview sweep (still one pass each, see docs/operations.md), and the job ends.
+
+A piece whose work was done by another delivery passes the work on only when
+it is itself a redelivery (its first attempt may have died before sending):
+duplicates die out instead of doubling every step.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalicelib import pixel_reconcile
+from chalicelib.catalog.jobs import JobStore
+from chalicelib.catalog.partials import PartialStore
+from chalicelib.catalog.rebuild import (
+    apply_writes,
+    counters_put,
+    scan_items,
+    shard_versions,
+)
+from chalicelib.catalog.tally import (
+    GLOBAL,
+    Tally,
+    add_part,
+    counter_numbers,
+    decode_part,
+    empty_part,
+    encode_part,
+    presence_writes,
+    value_writes,
+)
+from chalicelib.dependencies import Dependencies
+from chalicelib.reconcile_ranges import StopCheck
+from chalicelib.reconcile_work import (
+    MAX_RANGES,
+    WorkItem,
+    kept_until,
+    next_piece,
+    now_text,
+    send,
+)
+
+KINDS = ("finish", "tally", "merge", "close")
+RECORDS_PER_SEGMENT = 100_000  # about 10-20 s of Scan for one worker
+MIN_RECORDS_PER_SEGMENT = 10  # below this, a segment is not worth a message
+PARTIALS_KEPT_SECONDS = 3 * 24 * 3600  # longer than a job may run (24 h)
+
+
+def run_final(
+    deps: Dependencies,
+    store: JobStore,
+    item: WorkItem,
+    job: dict[str, Any],
+    stop: StopCheck,
+    receive_count: int,
+) -> str:
+    """Run one piece of the final step; returns what became of it (for the log)."""
+    steps = {"finish": _plan, "tally": _tally, "merge": _merge, "close": _close}
+    return steps[item.kind](deps, store, item, job, stop, receive_count > 1)
+
+
+def segments_for(listed: int, parallel: int) -> int:
+    """How many Scan segments to tally `listed` records in."""
+    by_size = -(-listed // RECORDS_PER_SEGMENT)
+    spread = min(parallel, -(-listed // MIN_RECORDS_PER_SEGMENT))
+    return max(1, min(MAX_RANGES, max(by_size, spread)))
+
+
+def _plan(deps, store, item, job, stop, again) -> str:
+    s = deps.settings
+    versions = shard_versions(deps.dynamodb, s.table, s.counter_shards)
+    wanted = segments_for(int(job.get("listed", 0)), item.parallel)
+    job = store.begin_tally(item.job, versions, wanted) or {}
+    segments = int(job["tally_segments"])
+    tallies = [
+        WorkItem(item.job, "tally", f"t{n}", segment=n, segments=segments, parallel=item.parallel)
+        for n in range(segments)
+    ]
+    send(deps, tallies)
+    return f"counting in {segments} Scan segments"
+
+
+def _tally(deps, store, item, job, stop, again) -> str:
+    s, partials = deps.settings, _partials(deps)
+    head, mine = partials.head(item.job, item.segment, item.after), False
+    if head is None:
+        tally, end = Tally(s.counter_shards), None
+        for found in scan_items(deps.dynamodb, s.table, item.segment, item.segments, item.after):
+            tally.add(found)
+            if stop():
+                end = found["pk"]
+                break
+        parts = {name: encode_part(part) for name, part in tally.parts.items()}
+        head, mine = partials.write_piece(item.job, item.segment, item.after, end, parts)
+    if not (mine or again):
+        return "counted by another delivery: dropped"
+    if not head["done"]:
+        send(deps, [next_piece(item, after=head["end"])])
+        return f"time is up: queued the rest of segment {item.segment}"
+    job, added = store.segment_tallied(item.job, item.segment)
+    if len(job.get("tallied", ())) == int(job["tally_segments"]) and (added or again):
+        merges = [
+            WorkItem(item.job, "merge", f"m{n}", segment=n, parallel=item.parallel)
+            for n in range(s.counter_shards)
+        ]
+        send(deps, merges)
+        return "segment counted: queued the merges"
+    return f"segment {item.segment} counted"
+
+
+def _merge(deps, store, item, job, stop, again) -> str:
+    s, partials, shard = deps.settings, _partials(deps), item.segment
+    if str(shard) in job.get("merged", {}):
+        if again:
+            _close_if_merged(deps, store, item)
+        return "already merged: dropped"
+    part = empty_part()
+    for segment in range(int(job["tally_segments"])):
+        for data in partials.chain(item.job, segment, str(shard)):
+            add_part(part, decode_part(data))
+    version = _version(job["tally_versions"][str(shard)])
+    written, busy = apply_writes(deps.dynamodb, s.table, value_writes(part), {shard: version})
+    wanted = partials.write_blob(f"{item.job}#wanted#{shard}", encode_part(sorted(part["t"])))
+    result = {"facets_written": written, "facets_busy": busy, "wanted": wanted}
+    stored = deps.catalog.counter_shards()[shard]
+    put = None
+    if counter_numbers(stored) == counter_numbers(part["c"]):
+        result.update(counters="same", version=version)
+    else:
+        put = counters_put(s.table, shard, part["c"], version)
+        result.update(counters="rebuilt", version=(version or 0) + 1)
+    outcome = store.record_merge(item.job, shard, result, put)
+    if outcome == "busy":  # a write bumped the shard's version since it was read
+        result.update(counters="busy", version=version)
+        outcome = store.record_merge(item.job, shard, result, None)
+    if outcome == "already" and not again:
+        return "merged by another delivery"
+    _close_if_merged(deps, store, item)
+    return f"shard {shard}: counters {result['counters']}, {written} facet items written"
+
+
+def _close_if_merged(deps: Dependencies, store: JobStore, item: WorkItem) -> None:
+    job = store.job_item(item.job) or {}
+    if int(job.get("merges_done", 0)) >= deps.settings.counter_shards:
+        send(deps, [WorkItem(item.job, "close", "close", parallel=item.parallel)])
+
+
+def _close(deps, store, item, job, stop, again) -> str:
+    s, partials = deps.settings, _partials(deps)
+    merged = {int(n): result for n, result in job["merged"].items()}
+    versions = {n: _version(result["version"]) for n, result in merged.items()}
+    stored: dict[str, Any] = {}
+    for segment in range(int(job["tally_segments"])):
+        for data in partials.chain(item.job, segment, GLOBAL):
+            stored.update(decode_part(data)["s"])
+    wanted: list[str] = []
+    for n, result in sorted(merged.items()):
+        wanted += decode_part(partials.read_blob(f"{item.job}#wanted#{n}", int(result["wanted"])))
+    written, busy = apply_writes(deps.dynamodb, s.table, presence_writes(stored, wanted), versions)
+    duplicates = pixel_reconcile.rebuild_duplicates(deps)
+    store.finish_job(
+        item.job,
+        {
+            "finished": now_text(time.time()),
+            "counters_rebuilt": _shards(merged, "rebuilt"),
+            "counters_busy": _shards(merged, "busy"),
+            "facets_rewritten": written + sum(int(r["facets_written"]) for r in merged.values()),
+            "facets_busy": busy or any(r["facets_busy"] for r in merged.values()),
+            "previews_removed": pixel_reconcile.sweep_previews(deps),
+            "duplicates_rewritten": duplicates[0],
+            "duplicates_busy": duplicates[1],
+        },
+        kept_until(),
+    )
+    return "job finished"
+
+
+def _shards(merged: dict[int, dict[str, Any]], outcome: str) -> list[int]:
+    return sorted(n for n, result in merged.items() if result["counters"] == outcome)
+
+
+def _version(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _partials(deps: Dependencies) -> PartialStore:
+    expires_at = int(time.time()) + PARTIALS_KEPT_SECONDS
+    return PartialStore(deps.dynamodb, deps.settings.table, expires_at)
