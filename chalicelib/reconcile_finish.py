@@ -116,7 +116,9 @@ def _tally(deps, store, item, job, stop, again) -> str:
     if not (mine or again):
         return "counted by another delivery: dropped"
     if not head["done"]:
-        send(deps, [next_piece(item, after=head["end"])])
+        # A redelivery passes the rest on only while no one has counted it yet.
+        if mine or partials.head(item.job, item.segment, head["end"]) is None:
+            send(deps, [next_piece(item, after=head["end"])])
         return f"time is up: queued the rest of segment {item.segment}"
     job, added = store.segment_tallied(item.job, item.segment)
     if len(job.get("tallied", ())) == int(job["tally_segments"]) and (added or again):

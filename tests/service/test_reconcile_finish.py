@@ -1,0 +1,219 @@
+"""A reconcile job's final step in process (moto): tallies by Scan segment in
+resumable pieces, merges by counter shard, close (chalicelib/reconcile_finish.py).
+
+The work items are run by hand from the queue so that a test chooses which
+piece runs out of time, which is delivered twice, and when a live write lands.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from conftest import BUCKET, PREFIX, TABLE
+from images import camera_jpeg, image_bytes
+from truth import assert_catalog_matches_bucket
+
+from chalicelib.catalog import partials, repair
+from chalicelib.catalog.layout import decode, shard_of
+from chalicelib.reconcile_jobs import parse_work_item, run_work_item, start_job
+from chalicelib.settings import Settings
+from devstack.provision import provision_reconcile_queues
+
+SHARDS = 3
+CAMERAS = [("Canon", "EOS R5"), ("Nikon", "Z 6"), ("Sony", "A7 IV"), ("Fuji", "X-T5")]
+KEYWORDS = ["beach", "city", "dog", "snow", "night"]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(bucket=BUCKET, table=TABLE, prefix=PREFIX, counter_shards=SHARDS)
+
+
+@pytest.fixture
+def work_queue(deps) -> str:
+    return provision_reconcile_queues(boto3.session.Session(), deps.settings)
+
+
+def drain(deps, url: str, stop=lambda item, again: False, redeliver=lambda item: False) -> list:
+    """Run the queued work items until none is left. `stop(item, again)`: whether the
+    piece's time is up (asked after each item it handles; `again`: on its second
+    attempt); `redeliver(item)`: its first attempt died after its work, so SQS
+    delivers it again (receive count 2)."""
+    outcomes = []
+    for _ in range(3000):
+        messages = deps.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages")
+        if not messages:
+            return outcomes
+        for message in messages:
+            body, item = message["Body"], parse_work_item(message["Body"])
+            for attempt in (1, 2) if redeliver(item) else (1,):
+                late = attempt == 2
+                run = run_work_item(deps, body, attempt, lambda i=item, late=late: stop(i, late))
+                outcomes.append((item.kind, run))
+            deps.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    raise AssertionError("the queue never emptied")
+
+
+def photos(uploader) -> None:
+    for n in range(14):
+        key = f"{PREFIX}{'abc'[n % 3]}/{n:02d}.jpg"
+        if n % 6 == 5:
+            uploader.upload(key.replace(".jpg", ".png"), image_bytes("PNG", (n + 1, 4)))
+            continue
+        make, model = CAMERAS[n % len(CAMERAS)]
+        body = camera_jpeg(
+            (16 + n, 12),
+            make=make,
+            model=model,
+            lens=f"Lens {n % 2}",
+            taken=f"202{n % 3}:0{n % 9 + 1}:1{n % 7} 10:00:00",
+            keywords=tuple(KEYWORDS[n % 5 : n % 5 + 2]),
+        )
+        uploader.upload(key, body)
+
+
+def stored_facets(deps) -> dict[str, dict]:
+    items = deps.dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"]
+    return {
+        item["pk"]: item
+        for item in map(decode, items)
+        if item["pk"].startswith(("fv#", "fp#")) or item["pk"] == "counters#distinct"
+    }
+
+
+def damage(deps) -> None:
+    """Skewed counters, missing, wrong and ghost value items, a wrong presence item
+    and distinct counter, a value item of a shard that no longer exists."""
+    stored = stored_facets(deps)
+    values = sorted(pk for pk in stored if pk.startswith("fv#"))
+    put = lambda item: deps.dynamodb.put_item(TableName=TABLE, Item=item)  # noqa: E731
+    set_ = lambda pk, expression, values: deps.dynamodb.update_item(  # noqa: E731
+        TableName=TABLE,
+        Key={"pk": {"S": pk}},
+        UpdateExpression=expression,
+        ExpressionAttributeValues=values,
+    )
+    set_("counters#1", "SET count_JPEG = :n", {":n": {"N": "999"}})
+    set_("counters#distinct", "SET distinct_keyword = :n", {":n": {"N": "77"}})
+    set_(values[0], "SET n = :n, b = :n", {":n": {"N": "41"}})
+    deps.dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": values[1]}})
+    for pk, fk in (("fv#camera#2#ghost", "camera#2"), ("fv#lens#7#old", "lens#7")):
+        put({"pk": {"S": pk}, "fk": {"S": fk}, "v": {"S": pk[-5:]}, "n": {"N": "5"}})
+    put({"pk": {"S": "fp#camera#ghost"}, "shards": {"NS": ["2"]}, "ver": {"N": "1"}})
+    presence = next(pk for pk in sorted(stored) if pk.startswith("fp#keyword#"))
+    set_(presence, "ADD shards :s", {":s": {"NS": ["1", "2"]}})
+
+
+def assert_rebuilt_exactly(deps, searches: bool = False) -> None:
+    """Facet items and counters equal recomputing them from the bucket (tests/truth.py)
+    and the catalog's own recomputation from the records, item by item."""
+    assert_catalog_matches_bucket(deps, searches=searches)
+    records = [
+        (shard_of(key, SHARDS), entry.record)
+        for key, entry in deps.catalog.entries()
+        if entry.record
+    ]
+    want = repair.facet_truth(records)
+    assert repair.differences(stored_facets(deps), want) == []
+    assert "fv#lens#7#old" not in stored_facets(deps)
+
+
+def test_the_final_step_rebuilds_a_damaged_table_exactly(deps, uploader, work_queue) -> None:
+    photos(uploader)
+    damage(deps)
+
+    job = start_job(deps, parallel=3)
+    outcomes = drain(deps, work_queue)
+
+    status = app_job(deps, job["job"])
+    assert status["complete"], status
+    assert status["final_step"] == {"segments": 2, "segments_tallied": 2, "shards_merged": 3}
+    assert [kind for kind, _ in outcomes].count("merge") == SHARDS
+    assert [kind for kind, _ in outcomes].count("close") == 1
+    assert status["counters_rebuilt"] == [1]
+    assert status["facets_rewritten"] >= 7  # 2 value items, 2 ghosts, old shard, fp, distinct
+    assert_rebuilt_exactly(deps, searches=True)
+
+
+def test_pieces_out_of_time_or_delivered_twice_count_nothing_twice(
+    deps, uploader, work_queue, monkeypatch
+) -> None:
+    photos(uploader)
+    damage(deps)
+    monkeypatch.setattr(partials, "CHUNK_BYTES", 200)  # parts span several items
+    final = ("tally", "merge", "close")
+    handled = iter(range(10**6))
+
+    job = start_job(deps, parallel=2)
+    outcomes = drain(
+        deps,
+        work_queue,
+        # Every tally piece stops after a few items; every third final piece is
+        # delivered twice, the second attempt running to the end of its segment.
+        stop=lambda item, again: item.kind == "tally" and not again and next(handled) % 4 == 0,
+        redeliver=lambda item: item.kind in final and item.seq % 3 == 0,
+    )
+
+    status = app_job(deps, job["job"])
+    assert status["complete"], status
+    tallies = [outcome for kind, outcome in outcomes if kind == "tally"]
+    assert sum("time is up" in outcome for outcome in tallies) > 10
+    assert any("another delivery" in outcome for outcome in tallies)
+    assert any("already merged" in outcome for kind, outcome in outcomes if kind == "merge")
+    heads = [
+        decode(item)
+        for item in deps.dynamodb.scan(TableName=TABLE)["Items"]
+        if item["pk"]["S"].startswith(partials.HEAD_PREFIX)
+    ]
+    assert any(int(n) > 1 for head in heads for n in head["chunks"].values())
+    assert all(int(head["expires_at"]) > 0 for head in heads)
+    assert_rebuilt_exactly(deps)
+
+
+def test_a_write_during_the_count_leaves_its_shard_alone(deps, uploader, work_queue) -> None:
+    photos(uploader)
+    for shard in range(SHARDS):  # skewed: each is rebuilt unless a write comes in
+        deps.dynamodb.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": f"counters#{shard}"}},
+            UpdateExpression="SET status_ok = :n",
+            ExpressionAttributeValues={":n": {"N": "500"}},
+        )
+    wrong = next(pk for pk in sorted(stored_facets(deps)) if pk.startswith("fv#camera#0#"))
+    deps.dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": wrong}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "41"}},
+    )
+    keys = (f"{PREFIX}live/{n}.png" for n in range(99))
+    key = next(k for k in keys if shard_of(k, SHARDS) == 0)
+    written = []
+
+    def upload_once(item, again) -> bool:
+        if item.kind == "tally" and not written:  # after the versions were read
+            uploader.upload(key, image_bytes("PNG", (5, 5)))
+            written.append(key)
+        return False
+
+    job = start_job(deps, parallel=3)
+    drain(deps, work_queue, stop=upload_once)
+
+    status = app_job(deps, job["job"])
+    assert written and not status["complete"]
+    assert status["counters_busy"] == [0]
+    assert status["counters_rebuilt"] == [1, 2]
+    assert status["facets_busy"]
+    assert int(stored_facets(deps)[wrong]["n"]) == 41  # the value items of shard 0 too
+    counters = deps.catalog.counter_shards()
+    assert int(counters[0]["status_ok"]) == 501  # left alone: the skew plus the live write
+    ok = [entry for key, entry in deps.catalog.entries() if entry.record]
+    assert sum(int(counters[n]["status_ok"]) for n in (1, 2)) == len(ok) - sum(
+        1 for key, entry in deps.catalog.entries() if entry.record and shard_of(key, SHARDS) == 0
+    )
+
+
+def app_job(deps, job: str) -> dict:
+    import app as app_module
+
+    return app_module.job_status(deps, job)
