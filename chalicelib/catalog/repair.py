@@ -71,7 +71,7 @@ def differences(
         elif have is None or _content(have) != _content(want):
             # Keep the label first seen and the version counters tick on.
             kept = {k: have[k] for k in ("label",) if have and k in have}
-            version = {"ver": int(have.get("ver", 0)) + 1} if "shards" in want else {}
+            version = {"ver": int((have or {}).get("ver", 0)) + 1} if "shards" in want else {}
             found.append((pk, {**want, **kept, **version}))
     return found
 

@@ -82,8 +82,9 @@ def stored_facets(deps) -> dict[str, dict]:
 
 
 def damage(deps) -> None:
-    """Skewed counters, missing, wrong and ghost value items, a wrong presence item
-    and distinct counter, a value item of a shard that no longer exists."""
+    """Skewed counters, missing, wrong and ghost value items, a wrong and a missing
+    presence item, a wrong distinct counter, a value item of a shard that no
+    longer exists."""
     stored = stored_facets(deps)
     values = sorted(pk for pk in stored if pk.startswith("fv#"))
     put = lambda item: deps.dynamodb.put_item(TableName=TABLE, Item=item)  # noqa: E731
@@ -102,6 +103,8 @@ def damage(deps) -> None:
     put({"pk": {"S": "fp#camera#ghost"}, "shards": {"NS": ["2"]}, "ver": {"N": "1"}})
     presence = next(pk for pk in sorted(stored) if pk.startswith("fp#keyword#"))
     set_(presence, "ADD shards :s", {":s": {"NS": ["1", "2"]}})
+    missing = next(pk for pk in sorted(stored) if pk.startswith("fp#camera#"))
+    deps.dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": missing}})
 
 
 def assert_rebuilt_exactly(deps, searches: bool = False) -> None:
