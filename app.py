@@ -36,7 +36,13 @@ from chalicelib.params import (
     parse_if_none_match,
     parse_json_body,
 )
-from chalicelib.preview_api import Answer, duplicates_response, parse_size, preview_response
+from chalicelib.preview_api import (
+    Answer,
+    duplicates_response,
+    parse_etag,
+    parse_size,
+    preview_response,
+)
 from chalicelib.previews import handle_body
 from chalicelib.reconcile import reconcile
 from chalicelib.reconcile_jobs import InvalidJobIdError, job_status, run_work_item, start_job
@@ -266,9 +272,9 @@ def download_image() -> Response:
 def get_preview() -> Response:
     key, condition = _requested_key(), _if_none_match()
     with _user_mistakes():
-        size = parse_size(_param("size"))
-    s = deps.settings
-    answer = preview_response(deps.s3, deps.catalog, s, key, size, condition, deps.ingestor.exists)
+        size, source = parse_size(_param("size")), parse_etag(_param("etag"))
+    s, exists = deps.settings, deps.ingestor.exists
+    answer = preview_response(deps.s3, deps.catalog, s, key, size, source, condition, exists)
     return _answer(answer)
 
 

@@ -5,7 +5,9 @@ would bill from the items the catalog writes (tests/capacity.py: the
 documented item-size rules; one unit per started KB, twice in a transaction):
 the record and its counter shard, and the whole TransactWriteItems as
 `catalog.writes` builds it for a new key (with the search index items and
-facet values; their Updates counted as items under 1 KB), plus the GSI writes
+facet values; their Updates counted as items under 1 KB): for the first image
+with its facet values, and in a big collection where every value is already
+counted (no presence or distinct change), with the items read before it; plus the GSI writes
 the record item causes (by_key projects every attribute, by_size a few).
 Side by side: the layout before (every field a plain attribute) and now.
 
@@ -61,9 +63,25 @@ def units(record: dict, attributes: dict) -> tuple[int, int, int, int]:
     return size, write_units(size, transactional=True), counter, index
 
 
-def transaction_units(record: dict, packed: bool) -> tuple[int, int]:
-    """(operations, units) of the whole transaction storing `record` under a new key."""
-    operations = writes.operations("t", KEY, 0, "F" * 32, record, None, {}, 0)
+def established(record: dict) -> dict[str, dict]:
+    """The facet items as they are in a big collection: every value of `record` already
+    counted in this shard (so no value enters, no presence or distinct change)."""
+    found = {}
+    for pk in writes.facet_keys(None, record, 0):
+        found[pk] = (
+            {"pk": pk, "n": 1000, "shards": {0}, "ver": 7}
+            if pk.startswith("fp#")
+            else {"pk": pk, "n": 1000}
+        )
+    return found
+
+
+def transaction_units(
+    record: dict, packed: bool, facet_items: dict | None = None
+) -> tuple[int, int]:
+    """(operations, units) of the whole transaction storing `record` under a new key,
+    given the facet items read first (none: the first image with these values)."""
+    operations = writes.operations("t", KEY, 0, "F" * 32, record, None, facet_items or {}, 0)
     total = 0
     for operation in operations:
         ((kind, body),) = operation.items()
@@ -78,9 +96,10 @@ def transaction_units(record: dict, packed: bool) -> tuple[int, int]:
 def main() -> int:
     print(
         "| file | layout | item bytes | record | counter | record + counter "
-        "| + GSI writes | whole transaction (operations) |"
+        "| + GSI writes | whole transaction (operations) | in a big collection (operations) "
+        "| items read first |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, data in SAMPLES.items():
         info = ObjectInfo(len(data), "0" * 32, datetime(2024, 5, 17, tzinfo=UTC), "image/jpeg")
         metadata = extract_metadata(io.BytesIO(data))
@@ -88,9 +107,13 @@ def main() -> int:
         layouts = (("plain", to_dynamo(record)), ("packed", record_attributes(record)))
         for layout, attributes in layouts:
             size, own, counter, index = units(record, attributes)
-            count, whole = transaction_units(record, packed=layout == "packed")
+            packed = layout == "packed"
+            count, whole = transaction_units(record, packed)
+            steady, usual = transaction_units(record, packed, established(record))
+            reads = 1 + len(writes.facet_keys(None, record, 0))  # the entry, then the facets
             cells = f"{size:,} | {own} | {counter} | {own + counter} | {index}"
-            print(f"| {name} | {layout} | {cells} | {whole} ({count}) |")
+            cells += f" | {whole} ({count}) | {usual} ({steady}) | {reads}"
+            print(f"| {name} | {layout} | {cells} |")
     return 0
 
 

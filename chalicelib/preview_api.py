@@ -7,6 +7,7 @@ is far below a Lambda response's limit).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +18,12 @@ from chalicelib.params import IfNoneMatch, InvalidParameterError
 from chalicelib.pixel_queue import PREVIEW_SIZES, preview_key, stage_has_run
 from chalicelib.settings import Settings
 
-PREVIEW_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Immutable only when the URL names the source's ETag: then it names exact bytes.
+# Without it the URL follows overwrites, so caches revalidate (a 304 is cheap).
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, no-cache"
 SIZES = tuple(str(size) for size in PREVIEW_SIZES)
+_ETAG = re.compile(r"[0-9a-fA-F]{32}(-[0-9]{1,5})?")  # S3's: MD5, or multipart MD5-parts
 
 
 @dataclass(frozen=True)
@@ -38,17 +43,27 @@ def parse_size(raw: str | None) -> str:
     return raw
 
 
+def parse_etag(raw: str | None) -> str | None:
+    """The source ETag a preview URL names (`etag=`), without quotes; None if not given."""
+    if raw is None:
+        return None
+    if not _ETAG.fullmatch(raw):
+        raise InvalidParameterError("etag must be the image's S3 ETag (its record's `etag`)")
+    return raw.lower()
+
+
 def preview_response(
     s3: Any,
     catalog: Catalog,
     settings: Settings,
     key: str,
     size: str,
+    source: str | None,
     condition: IfNoneMatch | None,
     uploaded: Any,
 ) -> Answer:
-    """The preview of `key` at `size`; `uploaded(key)` says whether the object exists
-    (asked only when there is no record yet)."""
+    """The preview of `key` at `size`, of the version whose ETag is `source` when given;
+    `uploaded(key)` says whether the object exists (asked only when there is no record)."""
     record = catalog.get(key)
     if not settings.previews:
         return _missing(key, "previews are switched off on this stage (IMAGES_PREVIEWS)")
@@ -66,8 +81,10 @@ def preview_response(
         return _missing(key, f"no preview: {reason}")
     if size not in (record.get("preview") or {}):
         return _missing(key, f"no preview of size {size}")
+    if source is not None and source != record["etag"].lower():
+        return _missing(key, f"the image has changed: its ETag is now {record['etag']}")
     etag = f'"{record["etag"]}-{size}"'
-    headers = {"ETag": etag, "Cache-Control": PREVIEW_CACHE_CONTROL}
+    headers = {"ETag": etag, "Cache-Control": REVALIDATE if source is None else IMMUTABLE}
     if condition and condition.matches(etag.strip('"')):
         return Answer(304, "", headers)
     target = preview_key(settings.derived_prefix, settings.prefix, key, record["etag"], int(size))

@@ -31,7 +31,7 @@ from chalicelib.pixel_queue import (
     remove_previews,
     stage_has_run,
 )
-from chalicelib.preview_api import PREVIEW_CACHE_CONTROL
+from chalicelib.preview_api import IMMUTABLE
 from chalicelib.s3file import unreadable
 from chalicelib.settings import Settings
 
@@ -116,7 +116,7 @@ class PixelStage:
                 Key=target,
                 Body=preview.data,
                 ContentType=preview.media_type,
-                CacheControl=PREVIEW_CACHE_CONTROL,
+                CacheControl=IMMUTABLE,
             )
             written.append(target)
         return written

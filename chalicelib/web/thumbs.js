@@ -35,7 +35,7 @@ export function picture(record, wanted, { lazy = true } = {}) {
     img.addEventListener('load', () => frame.classList.add('loaded'));
     img.addEventListener('error', () => img.remove()); // 202 (not yet) or 404: keep the tile
     frame.append(img);
-    imageSource('images/preview', { s3objectkey: record.s3objectkey, size }).then((src) => {
+    imageSource('images/preview', { s3objectkey: record.s3objectkey, size, etag: record.etag }).then((src) => {
       if (src) img.src = src; else img.remove();
     });
   } else {

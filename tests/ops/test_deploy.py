@@ -657,6 +657,13 @@ def test_the_pixel_queue_redrives_to_its_dead_letter_queue(template: dict) -> No
     }
     dead = resources["PixelsDeadLetterQueue"]["Properties"]
     assert dead["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # Its depth alarms: a message there is an image without previews until someone acts.
+    alarm = resources["PixelsDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PixelsDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["MetricName"], alarm["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 1)
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     # The stages name the stack's queue (`make deploy` creates it before `chalice deploy`).
     for stage in ("dev", "prod"):
         name = config["stages"][stage]["environment_variables"]["IMAGES_PIXELS_QUEUE"]

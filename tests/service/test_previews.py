@@ -96,7 +96,7 @@ def test_upload_to_preview_and_hashes(deps, queue, client, uploader: Uploader) -
         response = get(client, f"/images/preview?s3objectkey=wide.jpg&size={size}")
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "image/webp"
-        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Cache-Control"] == "public, no-cache"  # follows overwrites
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         with Image.open(io.BytesIO(response.body)) as preview:
             assert (preview.format, preview.width) == ("WEBP", width)
@@ -108,6 +108,32 @@ def test_upload_to_preview_and_hashes(deps, queue, client, uploader: Uploader) -
         assert again.status_code == 304
     assert get(client, "/images/preview?s3objectkey=wide.jpg&size=512").status_code == 400
     assert get(client, "/images/preview?s3objectkey=nope.jpg").status_code == 404
+
+
+def test_a_preview_url_naming_the_etag_is_immutable_until_an_overwrite(
+    deps, queue, client, uploader
+) -> None:
+    uploader.upload("uploads/v.jpg", jpeg(gradient((600, 300))))
+    run_stage(queue)
+    first = json.loads(get(client, "/images?s3objectkey=v.jpg").body)["etag"]
+    named = get(client, f"/images/preview?s3objectkey=v.jpg&etag={first.upper()}")
+    assert named.status_code == 200
+    assert named.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    for bad in ("nothex", "0" * 31, f"{first}-", f'"{first}"'):
+        refused = get(client, f"/images/preview?s3objectkey=v.jpg&etag={bad}")
+        assert refused.status_code == 400, bad
+        assert "etag" in json.loads(refused.body)["Message"]
+
+    uploader.upload("uploads/v.jpg", jpeg(gradient((300, 600))))  # overwritten
+    run_stage(queue)
+    second = json.loads(get(client, "/images?s3objectkey=v.jpg").body)["etag"]
+    assert second != first
+    old = get(client, f"/images/preview?s3objectkey=v.jpg&etag={first}")
+    assert old.status_code == 404
+    assert second in json.loads(old.body)["Message"]
+    followed = get(client, "/images/preview?s3objectkey=v.jpg")
+    assert followed.status_code == 200 and followed.body != named.body
+    assert followed.headers["ETag"] == f'"{second}-256"'
 
 
 def test_a_redelivered_or_stale_message_changes_nothing(deps, queue, uploader) -> None:

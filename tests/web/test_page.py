@@ -32,6 +32,8 @@ def test_the_page_loads_with_every_image_and_no_console_error(tab, web_stack) ->
         assert preview.evaluate("img => img.naturalWidth") > 0
         assert preview.get_attribute("alt") == tile.locator(".name").inner_text()
         record = web_stack.wait_for_record(tile.get_attribute("data-key"))
+        # The URL names the version (cached as immutable, never stale after an overwrite).
+        assert f"etag={record['etag']}" in preview.get_attribute("src")
         placeholder = tile.locator("img.placeholder")
         if record.get("placeholder"):  # the ThumbHash, decoded in the page
             assert placeholder.get_attribute("src").startswith("data:image/png")
