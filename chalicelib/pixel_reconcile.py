@@ -6,13 +6,15 @@ phases there stay about the metadata records:
 - `record_checked(deps, key, entry)`: an `ok` record the stage never ran for
   (its message was lost, the send failed, the stage was off) is queued again;
 - `sweep_previews(deps)`: every object under the derived prefix whose source
-  record (key and ETag) no longer exists is deleted;
+  record (key and ETag) no longer exists is deleted (`sweep_range`: one range
+  of it, resumable, as a job's workers run it);
 - `rebuild_duplicates(deps)`: the duplicate group, member and band items and
   the `dups#` counters, recomputed from the records (guarded like the facets).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.pixel_queue import PixelMessage, needs_pixels, remove_previews, source_of
@@ -31,14 +33,24 @@ def record_checked(deps: Any, key: str, entry: Any) -> bool:
 
 def sweep_previews(deps: Any) -> int:
     """Delete the previews whose source record (key, ETag) is gone; returns how many."""
+    return sweep_range(deps)[0]
+
+
+def sweep_range(
+    deps: Any, after: str = "", upto: str = "", should_stop: Callable[[], bool] = lambda: False
+) -> tuple[int, str | None]:
+    """The sweep over the previews `after < key <= upto` (`upto` empty: to the end):
+    (previews removed, the last key done when `should_stop` said so, else None)."""
     s = deps.settings
     pages = deps.s3.get_paginator("list_objects_v2").paginate(
-        Bucket=s.bucket, Prefix=s.derived_prefix
+        Bucket=s.bucket, Prefix=s.derived_prefix, StartAfter=after
     )
     orphans: list[str] = []
-    removed = 0
+    removed, last = 0, None
     for page in pages:
         for obj in page.get("Contents", []):
+            if upto and obj["Key"] > upto:
+                break
             source = source_of(s.derived_prefix, s.prefix, obj["Key"])
             record = deps.catalog.get(source[0]) if source else None
             if source is None or not record or record.get("etag") != source[1]:
@@ -46,8 +58,14 @@ def sweep_previews(deps: Any) -> int:
             if len(orphans) == DELETE_BATCH:
                 remove_previews(deps.s3, s.bucket, orphans)
                 removed, orphans = removed + len(orphans), []
+            if should_stop():
+                last = obj["Key"]
+                break
+        else:
+            continue
+        break
     remove_previews(deps.s3, s.bucket, orphans)
-    return removed + len(orphans)
+    return removed + len(orphans), last
 
 
 def rebuild_duplicates(deps: Any) -> tuple[int, bool]:

@@ -17,8 +17,11 @@ spread over the workers, each piece within one invocation's time.
    a redelivered merge finds it done). The merge that completes the set queues
    `close`.
 4. `close`: the presence items and distinct counters (guarded by every shard's
-   version as the merges left them), then the duplicates rebuild and the
-   preview sweep (still one pass each, see docs/operations.md), and the job ends.
+   version as the merges left them), then the duplicates rebuild (still one
+   pass, see docs/operations.md).
+5. `sweep` (one per range of the derived prefix, queued by `finish` next to
+   the tallies): deletes the previews whose record is gone, resumable from the
+   last key. The job ends when close and every sweep range are done.
 
 A piece whose work was done by another delivery passes the work on only when
 it is itself a redelivery (its first attempt may have died before sending):
@@ -27,6 +30,7 @@ duplicates die out instead of doubling every step.
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -52,6 +56,7 @@ from chalicelib.catalog.tally import (
 )
 from chalicelib.dependencies import Dependencies
 from chalicelib.reconcile_ranges import StopCheck
+from chalicelib.reconcile_split import plan_ranges
 from chalicelib.reconcile_work import (
     MAX_RANGES,
     WorkItem,
@@ -61,7 +66,7 @@ from chalicelib.reconcile_work import (
     send,
 )
 
-KINDS = ("finish", "tally", "merge", "close")
+KINDS = ("finish", "tally", "merge", "close", "sweep")
 RECORDS_PER_SEGMENT = 100_000  # about 10-20 s of Scan for one worker
 MIN_RECORDS_PER_SEGMENT = 10  # below this, a segment is not worth a message
 PARTIALS_KEPT_SECONDS = 3 * 24 * 3600  # longer than a job may run (24 h)
@@ -76,7 +81,7 @@ def run_final(
     receive_count: int,
 ) -> str:
     """Run one piece of the final step; returns what became of it (for the log)."""
-    steps = {"finish": _plan, "tally": _tally, "merge": _merge, "close": _close}
+    steps = {"finish": _plan, "tally": _tally, "merge": _merge, "close": _close, "sweep": _sweep}
     return steps[item.kind](deps, store, item, job, stop, receive_count > 1)
 
 
@@ -88,17 +93,33 @@ def segments_for(listed: int, parallel: int) -> int:
 
 
 def _plan(deps, store, item, job, stop, again) -> str:
-    s = deps.settings
+    s, partials = deps.settings, _partials(deps)
     versions = shard_versions(deps.dynamodb, s.table, s.counter_shards)
     wanted = segments_for(int(job.get("listed", 0)), item.parallel)
-    job = store.begin_tally(item.job, versions, wanted) or {}
+    # The preview sweep's ranges, stored so that a redelivery queues the same ones.
+    ranges = plan_ranges(deps.s3, s.bucket, s.derived_prefix, wanted) if s.previews else []
+    plan = secrets.token_hex(6)
+    bounds = [[r.after, r.upto] for r in ranges]
+    chunks = partials.write_blob(f"{item.job}#sweeps#{plan}", encode_part(bounds))
+    fields = {
+        "tally_versions": {str(n): v for n, v in versions.items()},
+        "tally_segments": wanted,
+        "sweeps_total": len(ranges),
+        "sweep_plan": f"{plan}:{chunks}",
+    }
+    job = store.begin_tally(item.job, fields) or {}
     segments = int(job["tally_segments"])
-    tallies = [
+    plan, chunks = job["sweep_plan"].split(":")
+    ranges = decode_part(partials.read_blob(f"{item.job}#sweeps#{plan}", int(chunks)))
+    work = [
         WorkItem(item.job, "tally", f"t{n}", segment=n, segments=segments, parallel=item.parallel)
         for n in range(segments)
+    ] + [
+        WorkItem(item.job, "sweep", f"p{n}", after=after, upto=upto, parallel=item.parallel)
+        for n, (after, upto) in enumerate(ranges)
     ]
-    send(deps, tallies)
-    return f"counting in {segments} Scan segments"
+    send(deps, work)
+    return f"counting in {segments} Scan segments, sweeping {len(ranges)} preview ranges"
 
 
 def _tally(deps, store, item, job, stop, again) -> str:
@@ -181,21 +202,40 @@ def _close(deps, store, item, job, stop, again) -> str:
         wanted += decode_part(partials.read_blob(f"{item.job}#wanted#{n}", int(result["wanted"])))
     written, busy = apply_writes(deps.dynamodb, s.table, presence_writes(stored, wanted), versions)
     duplicates = pixel_reconcile.rebuild_duplicates(deps)
-    store.finish_job(
+    job = store.close_final(
         item.job,
         {
-            "finished": now_text(time.time()),
             "counters_rebuilt": _shards(merged, "rebuilt"),
             "counters_busy": _shards(merged, "busy"),
             "facets_rewritten": written + sum(int(r["facets_written"]) for r in merged.values()),
             "facets_busy": busy or any(r["facets_busy"] for r in merged.values()),
-            "previews_removed": pixel_reconcile.sweep_previews(deps),
             "duplicates_rewritten": duplicates[0],
             "duplicates_busy": duplicates[1],
         },
-        kept_until(),
     )
-    return "job finished"
+    return _end_if_done(store, item.job, job) or "closed: waiting for the preview sweep"
+
+
+def _sweep(deps, store, item, job, stop, again) -> str:
+    if item.range in job.get("swept", ()):
+        return "already swept: dropped"
+    removed, last = pixel_reconcile.sweep_range(deps, item.after, item.upto, stop)
+    job = store.sweep_piece(item.job, item.piece, removed, item.range if last is None else None)
+    if job is None and not again:
+        return "reported by another delivery: counted once"
+    if last is not None:
+        send(deps, [next_piece(item, after=last)])
+        return "time is up: queued the rest of the sweep range"
+    return (job and _end_if_done(store, item.job, job)) or "sweep range done"
+
+
+def _end_if_done(store: JobStore, job_id: str, job: dict[str, Any] | None) -> str | None:
+    """Finish the job once both its close and every sweep range are done: whichever
+    comes last sees the other (updates of one item are applied one at a time)."""
+    if job and job.get("closed") and len(job.get("swept", ())) >= int(job["sweeps_total"]):
+        store.finish_job(job_id, {"finished": now_text(time.time())}, kept_until())
+        return "job finished"
+    return None
 
 
 def _shards(merged: dict[int, dict[str, Any]], outcome: str) -> list[int]:

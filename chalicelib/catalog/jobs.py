@@ -129,18 +129,42 @@ class JobStore:
         )
         return done is not None
 
-    def begin_tally(
-        self, job: str, versions: dict[int, int | None], segments: int
-    ) -> dict[str, Any] | None:
-        """Record the versions and segments of the final step's count, once: a
-        redelivered `finish` gets the first one's (None: no such job)."""
+    def begin_tally(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Record the plan of the final step (the versions read, the segments, the
+        preview sweep's ranges), once: a redelivered `finish` gets the first one's."""
+        names = {f"#{n}": n for n in fields}
         done = self._change(
             job,
-            "SET tally_versions = :v, tally_segments = :s",
+            "SET " + ", ".join(f"#{n} = :{n}" for n in fields),
             "attribute_not_exists(tally_segments)",
-            {":v": {str(n): v for n, v in versions.items()}, ":s": segments},
+            {f":{n}": v for n, v in fields.items()},
+            names=names,
         )
         return done or self.job_item(job)
+
+    def sweep_piece(
+        self, job: str, piece: str, removed: int, completes: str | None
+    ) -> dict[str, Any] | None:
+        """Add one preview sweep piece's count (and the range it completes), once."""
+        adds = ["previews_removed :n", "sweep_pieces :piece"]
+        values: dict[str, Any] = {":n": removed, ":piece": {piece}, ":one_piece": piece}
+        if completes is not None:
+            adds.append("swept :range")
+            values[":range"] = {completes}
+        return self._change(
+            job, "ADD " + ", ".join(adds), "NOT contains(sweep_pieces, :one_piece)", values
+        )
+
+    def close_final(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """The final step's results, once its close ran; returns the job after."""
+        sets = {**fields, "closed": True}
+        return self._change(
+            job,
+            "SET " + ", ".join(f"#{n} = :{n}" for n in sets),
+            "#state = :finishing",
+            {**{f":{n}": v for n, v in sets.items()}, ":finishing": "finishing"},
+            names={**{f"#{n}": n for n in sets}, "#state": "state"},
+        )
 
     def segment_tallied(self, job: str, segment: int) -> tuple[dict[str, Any], bool]:
         """Add a finished tally segment: (the job as it is after, whether this call
@@ -253,6 +277,8 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
             "segments": int(item.get("tally_segments", 0)),
             "segments_tallied": len(item.get("tallied", ())),
             "shards_merged": int(item.get("merges_done", 0)),
+            "sweep_ranges": int(item.get("sweeps_total", 0)),
+            "sweep_ranges_done": len(item.get("swept", ())),
         },
         "complete": item["state"] == "finished"
         and not dead
