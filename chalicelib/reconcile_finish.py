@@ -12,13 +12,14 @@ spread over the workers, each piece within one invocation's time.
    segment. The last piece adds the segment to the job's `tallied` set; the
    update that completes the set queues one `merge` per counter shard.
 3. `merge` (shard N): adds up shard N's parts over every segment, rewrites the
-   value items that differ (guarded by shard N's version), then the counters
+   value items that differ (guarded by shard N's version) and the duplicate
+   items of hash bucket N (guarded by the `dups#` versions), then the counters
    when they differ, in one transaction with the job's record of the merge (so
    a redelivered merge finds it done). The merge that completes the set queues
    `close`.
 4. `close`: the presence items and distinct counters (guarded by every shard's
-   version as the merges left them), then the duplicates rebuild (still one
-   pass, see docs/operations.md).
+   version as the merges left them) and the duplicate counters (the merges'
+   totals, guarded by the `dups#` versions read by `finish`).
 5. `sweep` (one per range of the derived prefix, queued by `finish` next to
    the tallies): deletes the previews whose record is gone, resumable from the
    last key. The job ends when close and every sweep range are done.
@@ -35,6 +36,8 @@ import time
 from typing import Any
 
 from chalicelib import pixel_reconcile
+from chalicelib.catalog import duplicates
+from chalicelib.catalog.duplicate_index import index_writes
 from chalicelib.catalog.jobs import JobStore
 from chalicelib.catalog.partials import PartialStore
 from chalicelib.catalog.rebuild import (
@@ -101,8 +104,10 @@ def _plan(deps, store, item, job, stop, again) -> str:
     plan = secrets.token_hex(6)
     bounds = [[r.after, r.upto] for r in ranges]
     chunks = partials.write_blob(f"{item.job}#sweeps#{plan}", encode_part(bounds))
+    dups = deps.catalog.duplicates.counter_items()
     fields = {
         "tally_versions": {str(n): v for n, v in versions.items()},
+        "dup_versions": {pk: _version((i or {}).get("version")) for pk, i in dups.items()},
         "tally_segments": wanted,
         "sweeps_total": len(ranges),
         "sweep_plan": f"{plan}:{chunks}",
@@ -166,6 +171,12 @@ def _merge(deps, store, item, job, stop, again) -> str:
     written, busy = apply_writes(deps.dynamodb, s.table, value_writes(part), {shard: version})
     wanted = partials.write_blob(f"{item.job}#wanted#{shard}", encode_part(sorted(part["t"])))
     result = {"facets_written": written, "facets_busy": busy, "wanted": wanted}
+    guard = {pk: None if v is None else {"version": v} for pk, v in job["dup_versions"].items()}
+    dup_writes = index_writes(s.table, part["ds"], part["dt"])
+    result["dups_written"], result["dups_busy"] = deps.catalog.duplicates.apply(
+        dup_writes, guard, None
+    )
+    result.update(duplicates.totals(part["dt"]))
     stored = deps.catalog.counter_shards()[shard]
     put = None
     if counter_numbers(stored) == counter_numbers(part["c"]):
@@ -201,7 +212,7 @@ def _close(deps, store, item, job, stop, again) -> str:
     for n, result in sorted(merged.items()):
         wanted += decode_part(partials.read_blob(f"{item.job}#wanted#{n}", int(result["wanted"])))
     written, busy = apply_writes(deps.dynamodb, s.table, presence_writes(stored, wanted), versions)
-    duplicates = pixel_reconcile.rebuild_duplicates(deps)
+    dups_written, dups_busy = _duplicate_counters(deps, job, merged)
     job = store.close_final(
         item.job,
         {
@@ -209,11 +220,25 @@ def _close(deps, store, item, job, stop, again) -> str:
             "counters_busy": _shards(merged, "busy"),
             "facets_rewritten": written + sum(int(r["facets_written"]) for r in merged.values()),
             "facets_busy": busy or any(r["facets_busy"] for r in merged.values()),
-            "duplicates_rewritten": duplicates[0],
-            "duplicates_busy": duplicates[1],
+            "duplicates_rewritten": dups_written
+            + sum(int(r["dups_written"]) for r in merged.values()),
+            "duplicates_busy": dups_busy or any(r["dups_busy"] for r in merged.values()),
         },
     )
     return _end_if_done(store, item.job, job) or "closed: waiting for the preview sweep"
+
+
+def _duplicate_counters(
+    deps: Dependencies, job: dict[str, Any], merged: dict[int, dict[str, Any]]
+) -> tuple[int, bool]:
+    """The duplicate counters from the merges' totals, unless a write came in since
+    their versions were read (the Puts check them too)."""
+    fresh = deps.catalog.duplicates.counter_items()
+    versions = {pk: _version((item or {}).get("version")) for pk, item in fresh.items()}
+    if versions != {pk: _version(v) for pk, v in job["dup_versions"].items()}:
+        return 0, True
+    total = {name: sum(int(r[name]) for r in merged.values()) for name in duplicates.COUNTERS}
+    return deps.catalog.duplicates.apply([], fresh, total)
 
 
 def _sweep(deps, store, item, job, stop, again) -> str:

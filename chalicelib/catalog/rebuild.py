@@ -18,27 +18,33 @@ from botocore.exceptions import ClientError
 from chalicelib.catalog import repair
 from chalicelib.catalog.batch import get_items
 from chalicelib.catalog.layout import DISTINCT_PK, IMAGE_PREFIX, counter_pk, decode, encode
-from chalicelib.catalog.tally import GLOBAL, Tally, presence_writes, value_writes
+from chalicelib.catalog.tally import (
+    DUPLICATE_PREFIXES,
+    FACET_ITEM_PREFIXES,
+    GLOBAL,
+    Tally,
+    presence_writes,
+    value_writes,
+)
 
 
 def scan_items(
     client: Any, table: str, segment: int = 0, segments: int = 1, after: str = ""
 ) -> Iterator[dict[str, Any]]:
-    """The records and stored facet items of one parallel Scan segment, decoded, in
+    """The records and stored facet and duplicate items of one parallel Scan segment, in
     scan order after the item whose pk is `after` (one this scan returned earlier)."""
     start = {"ExclusiveStartKey": {"pk": {"S": after}}} if after else {}
+    prefixes = (IMAGE_PREFIX, *FACET_ITEM_PREFIXES, *DUPLICATE_PREFIXES)
     pages = client.get_paginator("scan").paginate(
         TableName=table,
         Segment=segment,
         TotalSegments=segments,
         ConsistentRead=True,
-        FilterExpression=(
-            "begins_with(pk, :image) OR begins_with(pk, :fv) OR begins_with(pk, :fp) OR pk = :d"
+        FilterExpression=" OR ".join(
+            [*(f"begins_with(pk, :p{i})" for i in range(len(prefixes))), "pk = :d"]
         ),
         ExpressionAttributeValues={
-            ":image": {"S": IMAGE_PREFIX},
-            ":fv": {"S": "fv#"},
-            ":fp": {"S": "fp#"},
+            **{f":p{i}": {"S": prefix} for i, prefix in enumerate(prefixes)},
             ":d": {"S": DISTINCT_PK},
         },
         **start,

@@ -8,7 +8,11 @@ one global part:
   the live writes count them); `t`, the value items `fv#<facet>#N#<value>`
   they add up to; `s`, the value items of shard N as stored;
 - part `g`: the presence items (`fp#`) and the distinct counters as stored,
-  and value items of shards that no longer exist (to be deleted).
+  and value items of shards that no longer exist (to be deleted);
+- the duplicate items (catalog/duplicates.py: groups `dg#`, members `dx#`,
+  bands `pb#`) in buckets by a hash of their pk (bucket N in part `<N>`, so
+  an item as it should be and as stored meet in one part): `dt` as the
+  records make them, `ds` as stored.
 
 Parts of any number of slices add up (`add_part`) to the parts of one Scan of
 the whole table: a job's workers each tally a piece of a Scan segment and one
@@ -23,7 +27,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.catalog import repair
+from chalicelib.catalog import duplicates, repair
 from chalicelib.catalog.layout import (
     DISTINCT_PK,
     IMAGE_PREFIX,
@@ -36,12 +40,14 @@ from chalicelib.catalog.summary import COUNTER_PREFIXES, FACET_PREFIXES, counter
 
 GLOBAL = "g"
 FACET_ITEM_PREFIXES = ("fv#", "fp#")
+DUPLICATE_PREFIXES = (duplicates.GROUP_PREFIX, duplicates.MEMBER_PREFIX, duplicates.BAND_PREFIX)
 
-Part = dict[str, dict[str, Any]]  # {"c": counters, "t": value items wanted, "s": as stored}
+# {"c": counters, "t": value items wanted, "s": as stored, "dt"/"ds": duplicate items}
+Part = dict[str, dict[str, Any]]
 
 
 def empty_part() -> Part:
-    return {"c": {}, "t": {}, "s": {}}
+    return {"c": {}, "t": {}, "s": {}, "dt": {}, "ds": {}}
 
 
 def count_record(counts: dict[str, Any], record: dict[str, Any] | None, indexed: bool) -> None:
@@ -65,7 +71,8 @@ def counter_numbers(counters: dict[str, Any] | None) -> dict[str, int]:
 
 def is_tallied(pk: str) -> bool:
     """Whether a Scan must hand this item to a tally (a record or a stored facet item)."""
-    return pk.startswith((IMAGE_PREFIX, *FACET_ITEM_PREFIXES)) or pk == DISTINCT_PK
+    prefixes = (IMAGE_PREFIX, *FACET_ITEM_PREFIXES, *DUPLICATE_PREFIXES)
+    return pk.startswith(prefixes) or pk == DISTINCT_PK
 
 
 class Tally:
@@ -89,10 +96,33 @@ class Tally:
             count_record(part["c"], record, indexed)
             if indexed:
                 repair.add_values(part["t"], shard, record)
+            self._add_duplicates(item["s3objectkey"], record)
+        elif pk.startswith(DUPLICATE_PREFIXES):
+            self._bucket(pk)["ds"][pk] = plain({k: v for k, v in item.items() if k != "pk"})
         elif is_tallied(pk):
             shard = repair.shard_of_item(pk)
             name = str(shard) if shard is not None and shard < self.shards else GLOBAL
             self.part(name)["s"][pk] = plain(item)
+
+    def _add_duplicates(self, key: str, record: dict[str, Any]) -> None:
+        found = duplicates.hashes(record)
+        if found is None:
+            return
+        group = duplicates.group_pk(found.sha)
+        items = {group: {"n": 1, "size": found.size}, **duplicates.index_items(key, found)}
+        for pk, item in items.items():
+            _add_duplicate(self._bucket(pk)["dt"], pk, item)
+
+    def _bucket(self, pk: str) -> Part:
+        return self.part(str(shard_of(pk, self.shards)))
+
+
+def _add_duplicate(into: dict[str, Any], pk: str, item: dict[str, Any]) -> None:
+    have = into.get(pk)
+    if have is not None and pk.startswith(duplicates.GROUP_PREFIX):
+        have["n"] += item["n"]
+    else:
+        into[pk] = dict(item)
 
 
 def add_part(into: Part, part: Part) -> None:
@@ -111,6 +141,9 @@ def add_part(into: Part, part: Part) -> None:
             if not isinstance(value, str):
                 have[name] = have.get(name, 0) + value
     into["s"].update(part["s"])
+    for pk, item in part["dt"].items():
+        _add_duplicate(into["dt"], pk, item)
+    into["ds"].update(part["ds"])
 
 
 def value_writes(part: Part) -> list[tuple[str, dict[str, Any] | None]]:

@@ -30,11 +30,13 @@ def record_item(n: int, indexed: bool = True) -> dict:
         "status": "ok",
         "format": "JPEG",
         "mime_type": "image/jpeg",
-        "size": Decimal(100 + n),
+        "size": Decimal(100 + n % 5),  # copies (same content_sha256) have one size
         "revision": Decimal(1),
         "camera": {"make": "Canon", "model": f"EOS {n % 4}", "lens": f"L{n % 2}"},
         "taken_at": f"202{n % 3}-0{n % 9 + 1}-1{n % 7}T10:00:00",
         "xmp": {"keywords": ["beach", "dog"][: n % 3]},
+        "content_sha256": f"{n % 5:064x}",  # 5 groups of 8 copies
+        "phash": f"{n:016x}",
     }
     if indexed:
         item["iv"] = Decimal(1)
@@ -107,4 +109,6 @@ def test_counters_count_every_live_record_and_facets_only_indexed_ones() -> None
     assert counted == 41  # 40 indexed + 1 not yet: not the tombstone
     assert years == 40
     assert all(parts[str(n)]["c"]["mime_JPEG"] == "image/jpeg" for n in range(SHARDS))
+    groups = [i for part in parts.values() for pk, i in part["dt"].items() if pk.startswith("dg#")]
+    assert sorted(group["n"] for group in groups) == [8, 8, 8, 8, 9]  # + the unindexed one
     assert not any(pk.startswith("ix#") for part in parts.values() for pk in part["s"])

@@ -13,7 +13,7 @@ from conftest import BUCKET, PREFIX, TABLE
 from images import camera_jpeg, image_bytes
 from truth import assert_catalog_matches_bucket
 
-from chalicelib.catalog import partials, repair
+from chalicelib.catalog import duplicates, partials, repair
 from chalicelib.catalog.layout import decode, shard_of
 from chalicelib.reconcile_jobs import parse_work_item, run_work_item, start_job
 from chalicelib.settings import Settings
@@ -54,7 +54,7 @@ def drain(deps, url: str, stop=lambda item, again: False, redeliver=lambda item:
     raise AssertionError("the queue never emptied")
 
 
-def photos(uploader) -> None:
+def photos(deps, uploader) -> None:
     for n in range(14):
         key = f"{PREFIX}{'abc'[n % 3]}/{n:02d}.jpg"
         if n % 6 == 5:
@@ -62,7 +62,7 @@ def photos(uploader) -> None:
             continue
         make, model = CAMERAS[n % len(CAMERAS)]
         body = camera_jpeg(
-            (16 + n, 12),
+            (16 + n % 4, 12),
             make=make,
             model=model,
             lens=f"Lens {n % 2}",
@@ -70,6 +70,11 @@ def photos(uploader) -> None:
             keywords=tuple(KEYWORDS[n % 5 : n % 5 + 2]),
         )
         uploader.upload(key, body)
+        # The pixel stage's hashes, by the bytes' size: duplicate groups form.
+        entry = deps.catalog.entry(key)
+        size = entry.record["size"]
+        hashes = {"content_sha256": f"{size:064x}", "phash": f"{size:08x}{n:08x}"}
+        assert deps.catalog.enrich(key, entry.record["etag"], entry.sequencer, hashes)
 
 
 ORPHANS = [f"derived/{folder}/{n:02d}.jpg/0123/256.webp" for folder in "abcz" for n in range(3)]
@@ -119,24 +124,43 @@ def damage(deps) -> None:
     set_(presence, "ADD shards :s", {":s": {"NS": ["1", "2"]}})
     missing = next(pk for pk in sorted(stored) if pk.startswith("fp#camera#"))
     deps.dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": missing}})
+    # Duplicate items: a wrong group, a missing member, a ghost band, skewed counters.
+    dups = sorted(duplicate_items(deps))
+    group, member = (next(pk for pk in dups if pk.startswith(p)) for p in ("dg#", "dx#"))
+    set_(group, "SET n = :n", {":n": {"N": "9"}})
+    deps.dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": member}})
+    put({"pk": {"S": "pb#0:ffff#ffff#uploads/x.jpg"}, "ix": {"S": "phash=0:ffff"}})
+    set_("dups#0", "SET dup_groups = :n", {":n": {"N": "40"}})
+
+
+def duplicate_items(deps) -> dict[str, dict]:
+    items = map(decode, deps.dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"])
+    return {i.pop("pk"): i for i in items if i["pk"].startswith(("dg#", "dx#", "pb#"))}
 
 
 def assert_rebuilt_exactly(deps, searches: bool = False) -> None:
     """Facet items and counters equal recomputing them from the bucket (tests/truth.py)
-    and the catalog's own recomputation from the records, item by item."""
+    and the catalog's own recomputation from the records, item by item; so do the
+    duplicate items and counters."""
     assert_catalog_matches_bucket(deps, searches=searches)
-    records = [
-        (shard_of(key, SHARDS), entry.record)
-        for key, entry in deps.catalog.entries()
-        if entry.record
-    ]
-    want = repair.facet_truth(records)
+    live = [(key, entry.record) for key, entry in deps.catalog.entries() if entry.record]
+    want = repair.facet_truth((shard_of(key, SHARDS), record) for key, record in live)
     assert repair.differences(stored_facets(deps), want) == []
+    groups: dict[str, list[int]] = {}
+    for _, record in live:
+        if record.get("content_sha256"):
+            groups.setdefault(record["content_sha256"], []).append(record["size"])
+    assert deps.catalog.summary()["duplicates"] == {
+        "groups": sum(len(sizes) > 1 for sizes in groups.values()),
+        "wasted_bytes": sum((len(s) - 1) * s[0] for s in groups.values() if len(s) > 1),
+    }
+    as_text = lambda items: {pk: {k: str(v) for k, v in i.items()} for pk, i in items.items()}  # noqa: E731
+    assert as_text(duplicate_items(deps)) == as_text(duplicates.truth(live))
     assert "fv#lens#7#old" not in stored_facets(deps)
 
 
 def test_the_final_step_rebuilds_a_damaged_table_exactly(deps, uploader, work_queue) -> None:
-    photos(uploader)
+    photos(deps, uploader)
     damage(deps)
 
     job = start_job(deps, parallel=3)
@@ -151,12 +175,13 @@ def test_the_final_step_rebuilds_a_damaged_table_exactly(deps, uploader, work_qu
     assert status["counters_rebuilt"] == [1]
     assert status["facets_rewritten"] >= 7  # 2 value items, 2 ghosts, old shard, fp, distinct
     assert_rebuilt_exactly(deps, searches=True)
+    assert deps.catalog.summary()["duplicates"]["groups"] >= 2
 
 
 def test_pieces_out_of_time_or_delivered_twice_count_nothing_twice(
     deps, uploader, work_queue, monkeypatch
 ) -> None:
-    photos(uploader)
+    photos(deps, uploader)
     damage(deps)
     monkeypatch.setattr(partials, "CHUNK_BYTES", 200)  # parts span several items
     final = ("tally", "merge", "close", "sweep")
@@ -198,7 +223,7 @@ def test_pieces_out_of_time_or_delivered_twice_count_nothing_twice(
 
 
 def test_a_write_during_the_count_leaves_its_shard_alone(deps, uploader, work_queue) -> None:
-    photos(uploader)
+    photos(deps, uploader)
     for shard in range(SHARDS):  # skewed: each is rebuilt unless a write comes in
         deps.dynamodb.update_item(
             TableName=TABLE,
