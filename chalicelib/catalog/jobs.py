@@ -109,14 +109,19 @@ class JobStore:
         )
 
     def record_dead(self, job: str, range_id: str, error: str) -> dict[str, Any] | None:
-        """A range given up on (its message goes to the dead-letter queue)."""
-        return self._change(
+        """A range given up on (its message goes to the dead-letter queue). Its error
+        is kept for the first MAX_DEAD_SHOWN only: thousands of them would pass
+        DynamoDB's 400 KB item limit, and the job could not be updated any more."""
+        condition = "NOT contains(dead_ids, :one_range) AND NOT contains(done_ids, :one_range)"
+        values = {":one": 1, ":range": {range_id}, ":one_range": range_id}
+        done = self._change(
             job,
             "ADD ranges_dead :one, dead_ids :range SET dead_errors.#range = :error",
-            "NOT contains(dead_ids, :one_range) AND NOT contains(done_ids, :one_range)",
-            {":one": 1, ":range": {range_id}, ":one_range": range_id, ":error": error[:500]},
+            f"({condition}) AND (attribute_not_exists(dead_ids) OR size(dead_ids) < :max)",
+            {**values, ":error": error[:500], ":max": MAX_DEAD_SHOWN},
             names={"#range": range_id},
         )
+        return done or self._change(job, "ADD ranges_dead :one, dead_ids :range", condition, values)
 
     def begin_finish(self, job: str) -> bool:
         """Move the job from `running` to `finishing`: True for the one caller that did."""
@@ -260,7 +265,11 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "parallel": int(item.get("parallel", 1)),
         "started": item.get("started"),
         "finished": item.get("finished"),
-        "ranges": {"total": total, "done": done, "dead_lettered": len(dead)},
+        "ranges": {
+            "total": total,
+            "done": done,
+            "dead_lettered": max(len(dead), int(item.get("ranges_dead", 0))),
+        },
         "objects": {name: int(item.get(name, 0)) for name in COUNTS},
         "failed_keys": list(item.get("failed_keys", []))[:MAX_FAILED_KEYS],
         "dead_lettered": [
