@@ -71,6 +71,7 @@ from chalicelib.reconcile_work import (
 
 KINDS = ("finish", "tally", "merge", "close", "sweep")
 RECORDS_PER_SEGMENT = 100_000  # about 10-20 s of Scan for one worker
+RECORDS_PER_DUPLICATE_BUCKET = 20_000  # ~200k index items (as they are and should be)
 MIN_RECORDS_PER_SEGMENT = 10  # below this, a segment is not worth a message
 PARTIALS_KEPT_SECONDS = 3 * 24 * 3600  # longer than a job may run (24 h)
 
@@ -95,6 +96,16 @@ def segments_for(listed: int, parallel: int) -> int:
     return max(1, min(MAX_RANGES, max(by_size, spread)))
 
 
+def buckets_for(listed: int, shards: int) -> int:
+    """How many hash buckets the duplicate items are merged in (a merge holds one
+    bucket's index items, several per record, in memory)."""
+    return max(shards, min(MAX_RANGES, -(-listed // RECORDS_PER_DUPLICATE_BUCKET)))
+
+
+def _merges(job: dict[str, Any]) -> int:
+    return max(len(job["tally_versions"]), int(job["dup_buckets"]))
+
+
 def _plan(deps, store, item, job, stop, again) -> str:
     s, partials = deps.settings, _partials(deps)
     versions = shard_versions(deps.dynamodb, s.table, s.counter_shards)
@@ -109,6 +120,7 @@ def _plan(deps, store, item, job, stop, again) -> str:
         "tally_versions": {str(n): v for n, v in versions.items()},
         "dup_versions": {pk: _version((i or {}).get("version")) for pk, i in dups.items()},
         "tally_segments": wanted,
+        "dup_buckets": buckets_for(int(job.get("listed", 0)), s.counter_shards),
         "sweeps_total": len(ranges),
         "sweep_plan": f"{plan}:{chunks}",
     }
@@ -131,7 +143,7 @@ def _tally(deps, store, item, job, stop, again) -> str:
     s, partials = deps.settings, _partials(deps)
     head, mine = partials.head(item.job, item.segment, item.after), False
     if head is None:
-        tally, end = Tally(s.counter_shards), None
+        tally, end = Tally(s.counter_shards, int(job["dup_buckets"])), None
         for found in scan_items(deps.dynamodb, s.table, item.segment, item.segments, item.after):
             tally.add(found)
             if stop():
@@ -150,7 +162,7 @@ def _tally(deps, store, item, job, stop, again) -> str:
     if len(job.get("tallied", ())) == int(job["tally_segments"]) and (added or again):
         merges = [
             WorkItem(item.job, "merge", f"m{n}", segment=n, parallel=item.parallel)
-            for n in range(s.counter_shards)
+            for n in range(_merges(job))
         ]
         send(deps, merges)
         return "segment counted: queued the merges"
@@ -158,71 +170,88 @@ def _tally(deps, store, item, job, stop, again) -> str:
 
 
 def _merge(deps, store, item, job, stop, again) -> str:
-    s, partials, shard = deps.settings, _partials(deps), item.segment
-    if str(shard) in job.get("merged", {}):
+    n = item.segment
+    if str(n) in job.get("merged", {}):
         if again:
             _close_if_merged(deps, store, item)
         return "already merged: dropped"
-    part = empty_part()
-    for segment in range(int(job["tally_segments"])):
-        for data in partials.chain(item.job, segment, str(shard)):
-            add_part(part, decode_part(data))
-    version = _version(job["tally_versions"][str(shard)])
-    written, busy = apply_writes(deps.dynamodb, s.table, value_writes(part), {shard: version})
-    wanted = partials.write_blob(f"{item.job}#wanted#{shard}", encode_part(sorted(part["t"])))
-    result = {"facets_written": written, "facets_busy": busy, "wanted": wanted}
-    guard = {pk: None if v is None else {"version": v} for pk, v in job["dup_versions"].items()}
-    dup_writes = index_writes(s.table, part["ds"], part["dt"])
-    result["dups_written"], result["dups_busy"] = deps.catalog.duplicates.apply(
-        dup_writes, guard, None
-    )
-    result.update(duplicates.totals(part["dt"]))
-    stored = deps.catalog.counter_shards()[shard]
-    put = None
-    if counter_numbers(stored) == counter_numbers(part["c"]):
-        result.update(counters="same", version=version)
-    else:
-        put = counters_put(s.table, shard, part["c"], version)
-        result.update(counters="rebuilt", version=(version or 0) + 1)
-    outcome = store.record_merge(item.job, shard, result, put)
+    result, put = {}, None
+    if n < deps.settings.counter_shards:
+        result, put = _merge_shard(deps, job, n)
+    result.update(_merge_bucket(deps, job, n))  # there are at least as many buckets as shards
+    outcome = store.record_merge(item.job, n, result, put)
     if outcome == "busy":  # a write bumped the shard's version since it was read
-        result.update(counters="busy", version=version)
-        outcome = store.record_merge(item.job, shard, result, None)
+        result.update(counters="busy", version=result["read_version"])
+        outcome = store.record_merge(item.job, n, result, None)
     if outcome == "already" and not again:
         return "merged by another delivery"
     _close_if_merged(deps, store, item)
-    return f"shard {shard}: counters {result['counters']}, {written} facet items written"
+    return f"merge {n}: counters {result.get('counters', '-')}, {len(result)} results"
+
+
+def _parts(deps: Dependencies, job: dict[str, Any], name: str) -> dict[str, Any]:
+    """Part `name` added up over every piece of every segment."""
+    part, partials = empty_part(), _partials(deps)
+    for segment in range(int(job["tally_segments"])):
+        for data in partials.chain(job["job"], segment, name):
+            add_part(part, decode_part(data))
+    return part
+
+
+def _merge_shard(deps: Dependencies, job: dict[str, Any], shard: int) -> tuple[dict, dict | None]:
+    """Counter shard `shard`'s value items and counters: (result, the counters' Put)."""
+    s, part = deps.settings, _parts(deps, job, str(shard))
+    version = _version(job["tally_versions"][str(shard)])
+    written, busy = apply_writes(deps.dynamodb, s.table, value_writes(part), {shard: version})
+    blob = f"{job['job']}#wanted#{shard}"
+    wanted = _partials(deps).write_blob(blob, encode_part(sorted(part["t"])))
+    result = {"facets_written": written, "facets_busy": busy, "wanted": wanted}
+    result["read_version"] = version
+    if counter_numbers(deps.catalog.counter_shards()[shard]) == counter_numbers(part["c"]):
+        return {**result, "counters": "same", "version": version}, None
+    put = counters_put(s.table, shard, part["c"], version)
+    return {**result, "counters": "rebuilt", "version": (version or 0) + 1}, put
+
+
+def _merge_bucket(deps: Dependencies, job: dict[str, Any], bucket: int) -> dict[str, Any]:
+    """The duplicate items of hash bucket `bucket`, guarded by the `dups#` versions."""
+    part = _parts(deps, job, f"d{bucket}")
+    guard = {pk: None if v is None else {"version": v} for pk, v in job["dup_versions"].items()}
+    writes = index_writes(deps.settings.table, part["ds"], part["dt"])
+    written, busy = deps.catalog.duplicates.apply(writes, guard, None)
+    return {"dups_written": written, "dups_busy": busy, **duplicates.totals(part["dt"])}
 
 
 def _close_if_merged(deps: Dependencies, store: JobStore, item: WorkItem) -> None:
     job = store.job_item(item.job) or {}
-    if int(job.get("merges_done", 0)) >= deps.settings.counter_shards:
+    if int(job.get("merges_done", 0)) >= _merges(job):
         send(deps, [WorkItem(item.job, "close", "close", parallel=item.parallel)])
 
 
 def _close(deps, store, item, job, stop, again) -> str:
     s, partials = deps.settings, _partials(deps)
     merged = {int(n): result for n, result in job["merged"].items()}
-    versions = {n: _version(result["version"]) for n, result in merged.items()}
+    shards = {n: r for n, r in merged.items() if n < s.counter_shards}
+    versions = {n: _version(result["version"]) for n, result in shards.items()}
     stored: dict[str, Any] = {}
     for segment in range(int(job["tally_segments"])):
         for data in partials.chain(item.job, segment, GLOBAL):
             stored.update(decode_part(data)["s"])
     wanted: list[str] = []
-    for n, result in sorted(merged.items()):
+    for n, result in sorted(shards.items()):
         wanted += decode_part(partials.read_blob(f"{item.job}#wanted#{n}", int(result["wanted"])))
     written, busy = apply_writes(deps.dynamodb, s.table, presence_writes(stored, wanted), versions)
     dups_written, dups_busy = _duplicate_counters(deps, job, merged)
     job = store.close_final(
         item.job,
         {
-            "counters_rebuilt": _shards(merged, "rebuilt"),
-            "counters_busy": _shards(merged, "busy"),
-            "facets_rewritten": written + sum(int(r["facets_written"]) for r in merged.values()),
-            "facets_busy": busy or any(r["facets_busy"] for r in merged.values()),
+            "counters_rebuilt": _shards(shards, "rebuilt"),
+            "counters_busy": _shards(shards, "busy"),
+            "facets_rewritten": written + sum(int(r["facets_written"]) for r in shards.values()),
+            "facets_busy": busy or any(r["facets_busy"] for r in shards.values()),
             "duplicates_rewritten": dups_written
-            + sum(int(r["dups_written"]) for r in merged.values()),
-            "duplicates_busy": dups_busy or any(r["dups_busy"] for r in merged.values()),
+            + sum(int(r.get("dups_written", 0)) for r in merged.values()),
+            "duplicates_busy": dups_busy or any(r.get("dups_busy") for r in merged.values()),
         },
     )
     return _end_if_done(store, item.job, job) or "closed: waiting for the preview sweep"
@@ -237,7 +266,9 @@ def _duplicate_counters(
     versions = {pk: _version((item or {}).get("version")) for pk, item in fresh.items()}
     if versions != {pk: _version(v) for pk, v in job["dup_versions"].items()}:
         return 0, True
-    total = {name: sum(int(r[name]) for r in merged.values()) for name in duplicates.COUNTERS}
+    total = {
+        name: sum(int(r.get(name, 0)) for r in merged.values()) for name in duplicates.COUNTERS
+    }
     return deps.catalog.duplicates.apply([], fresh, total)
 
 

@@ -285,7 +285,8 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "final_step": {
             "segments": int(item.get("tally_segments", 0)),
             "segments_tallied": len(item.get("tallied", ())),
-            "shards_merged": int(item.get("merges_done", 0)),
+            "merges": max(len(item.get("tally_versions", {})), int(item.get("dup_buckets", 0))),
+            "merges_done": int(item.get("merges_done", 0)),
             "sweep_ranges": int(item.get("sweeps_total", 0)),
             "sweep_ranges_done": len(item.get("swept", ())),
         },

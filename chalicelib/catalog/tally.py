@@ -10,7 +10,7 @@ one global part:
 - part `g`: the presence items (`fp#`) and the distinct counters as stored,
   and value items of shards that no longer exist (to be deleted);
 - the duplicate items (catalog/duplicates.py: groups `dg#`, members `dx#`,
-  bands `pb#`) in buckets by a hash of their pk (bucket N in part `<N>`, so
+  bands `pb#`) in buckets by a hash of their pk (bucket N in part `d<N>`, so
   an item as it should be and as stored meet in one part): `dt` as the
   records make them, `ds` as stored.
 
@@ -78,8 +78,9 @@ def is_tallied(pk: str) -> bool:
 class Tally:
     """Parts accumulated from items as a Scan returns them (decoded)."""
 
-    def __init__(self, shards: int) -> None:
+    def __init__(self, shards: int, buckets: int | None = None) -> None:
         self.shards = shards
+        self.buckets = buckets or shards
         self.parts: dict[str, Part] = {}
 
     def part(self, name: str) -> Part:
@@ -114,7 +115,7 @@ class Tally:
             _add_duplicate(self._bucket(pk)["dt"], pk, item)
 
     def _bucket(self, pk: str) -> Part:
-        return self.part(str(shard_of(pk, self.shards)))
+        return self.part(f"d{shard_of(pk, self.buckets)}")
 
 
 def _add_duplicate(into: dict[str, Any], pk: str, item: dict[str, Any]) -> None:

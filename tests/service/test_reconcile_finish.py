@@ -13,6 +13,7 @@ from conftest import BUCKET, PREFIX, TABLE
 from images import camera_jpeg, image_bytes
 from truth import assert_catalog_matches_bucket
 
+from chalicelib import reconcile_finish
 from chalicelib.catalog import duplicates, partials, repair
 from chalicelib.catalog.layout import decode, shard_of
 from chalicelib.reconcile_jobs import parse_work_item, run_work_item, start_job
@@ -168,7 +169,7 @@ def test_the_final_step_rebuilds_a_damaged_table_exactly(deps, uploader, work_qu
 
     status = app_job(deps, job["job"])
     assert status["complete"], status
-    final_step = {"segments": 2, "segments_tallied": 2, "shards_merged": 3}
+    final_step = {"segments": 2, "segments_tallied": 2, "merges": 3, "merges_done": 3}
     assert final_step.items() <= status["final_step"].items()
     assert [kind for kind, _ in outcomes].count("merge") == SHARDS
     assert [kind for kind, _ in outcomes].count("close") == 1
@@ -184,6 +185,8 @@ def test_pieces_out_of_time_or_delivered_twice_count_nothing_twice(
     photos(deps, uploader)
     damage(deps)
     monkeypatch.setattr(partials, "CHUNK_BYTES", 200)  # parts span several items
+    # More duplicate buckets than counter shards: 5 merges, 3 of them with a shard.
+    monkeypatch.setattr(reconcile_finish, "RECORDS_PER_DUPLICATE_BUCKET", 3)
     final = ("tally", "merge", "close", "sweep")
     kept = previews(deps)
     handled = iter(range(10**6))
@@ -206,6 +209,7 @@ def test_pieces_out_of_time_or_delivered_twice_count_nothing_twice(
     assert sum("time is up" in outcome for outcome in tallies) > 10
     assert any("another delivery" in outcome for outcome in tallies)
     assert any("already merged" in outcome for kind, outcome in outcomes if kind == "merge")
+    assert status["final_step"]["merges"] == status["final_step"]["merges_done"] == 5
     assert status["final_step"]["sweep_ranges"] >= 2
     assert status["final_step"]["sweep_ranges_done"] == status["final_step"]["sweep_ranges"]
     # Never counted twice; a redelivery's own deletions are not counted (its report is refused).
