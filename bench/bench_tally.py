@@ -7,9 +7,11 @@ then, on this machine's CPU (no DynamoDB: a worker's Scan pages come at
 DynamoDB's pace, measured elsewhere), per record:
 
 - baseline: the old final step's per-record work, `Catalog.entries()`'s decode
-  plus the counters and `repair.facet_truth` over every record;
+  plus the counters, `repair.facet_truth` and `duplicates.truth` over every
+  record, and the decode of the stored facet and duplicate items;
 - tally: `rebuild.scan_items`'s decode plus `Tally.add` over every item
-  (records, stored facet and duplicate items), in S slices as S segments;
+  (records, stored facet and duplicate items), in S slices as S segments
+  (the records carry the pixel stage's hashes: one in ten has a copy);
 - merge: the encoded parts of the S slices added up per shard (`add_part`).
 
 It prints microseconds per record (median of 3), the table's bytes per record
@@ -31,7 +33,7 @@ from typing import Any
 from bench_search import random_record
 from boto3.dynamodb.types import TypeSerializer
 
-from chalicelib.catalog import repair, writes
+from chalicelib.catalog import duplicates, repair, writes
 from chalicelib.catalog.catalog import _entry
 from chalicelib.catalog.layout import decode, shard_of
 from chalicelib.catalog.tally import (
@@ -49,6 +51,9 @@ def scanned_items(n: int, shards: int) -> list[dict[str, Any]]:
     """The raw items a Scan of a catalog of `n` records returns (low-level form)."""
     rng = random.Random(7)
     records = [random_record(rng, i) for i in range(n)]
+    for record in records:  # the pixel stage's hashes: one image in ten has a copy
+        record["content_sha256"] = f"{rng.randrange(n * 9 // 10):064x}"
+        record["phash"] = f"{rng.getrandbits(64):016x}"
     items = []
     for record in records:
         key = record["s3objectkey"]
@@ -73,6 +78,7 @@ def baseline(items: list[dict[str, Any]], shards: int) -> None:
     for shard, record in records:
         count_record(counts.setdefault(shard, {}), record, True)
     repair.facet_truth(records)
+    duplicates.truth((record["s3objectkey"], record) for _, record in records)
 
 
 def tally(items: list[dict[str, Any]], shards: int, segments: int) -> list[dict[str, bytes]]:
@@ -141,17 +147,18 @@ def main() -> None:
     encoded = tally(items, shards, args.segments)
     both = timed(lambda: merge(encoded, shards))
     part_bytes = sum(len(b) for parts in encoded for b in parts.values())
+    dup_bytes = sum(len(b) for parts in encoded for name, b in parts.items() if name[0] == "d")
     print(f"{n} records, {len(everything)} items in the table, {len(items)} returned,")
     print(f"{shards} shards, {args.segments} slices")
     print("| step | µs per record | vs baseline |")
     print("|---|---:|---:|")
-    print(f"| baseline: decode + counters + facet_truth | {old / n * 1e6:.1f} | 1.00 |")
+    print(f"| baseline: decode, counters, facet + duplicate truth | {old / n * 1e6:.1f} | 1.00 |")
     print(f"| tally: decode + Tally.add (+ encode parts) | {new / n * 1e6:.1f} | {new / old:.2f} |")
     print(f"| merge: add up the parts, all shards | {both / n * 1e6:.1f} | {both / old:.2f} |")
     print(f"items per record: {len(everything) / n:.1f}; bytes per record {table_bytes / n:.0f}")
     print(
-        f"partial counts: {part_bytes / n:.1f} bytes per record "
-        f"({part_bytes / shards / 1024:.0f} KB per shard for {n} records)"
+        f"partial counts: {part_bytes / n:.1f} bytes per record, of which duplicate items "
+        f"{dup_bytes / n:.1f} ({part_bytes / shards / 1024:.0f} KB per merge for {n} records)"
     )
 
 
