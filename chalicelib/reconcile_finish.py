@@ -66,7 +66,7 @@ from chalicelib.reconcile_work import (
     kept_until,
     next_piece,
     now_text,
-    send,
+    send_items,
 )
 
 KINDS = ("finish", "tally", "merge", "close", "sweep")
@@ -135,7 +135,7 @@ def _plan(deps, store, item, job, stop, again) -> str:
         WorkItem(item.job, "sweep", f"p{n}", after=after, upto=upto, parallel=item.parallel)
         for n, (after, upto) in enumerate(ranges)
     ]
-    send(deps, work)
+    send_items(deps, work)
     return f"counting in {segments} Scan segments, sweeping {len(ranges)} preview ranges"
 
 
@@ -156,7 +156,7 @@ def _tally(deps, store, item, job, stop, again) -> str:
     if not head["done"]:
         # A redelivery passes the rest on only while no one has counted it yet.
         if mine or partials.head(item.job, item.segment, head["end"]) is None:
-            send(deps, [next_piece(item, after=head["end"])])
+            send_items(deps, [next_piece(item, after=head["end"])])
         return f"time is up: queued the rest of segment {item.segment}"
     job, added = store.segment_tallied(item.job, item.segment)
     if len(job.get("tallied", ())) == int(job["tally_segments"]) and (added or again):
@@ -164,7 +164,7 @@ def _tally(deps, store, item, job, stop, again) -> str:
             WorkItem(item.job, "merge", f"m{n}", segment=n, parallel=item.parallel)
             for n in range(_merges(job))
         ]
-        send(deps, merges)
+        send_items(deps, merges)
         return "segment counted: queued the merges"
     return f"segment {item.segment} counted"
 
@@ -225,7 +225,7 @@ def _merge_bucket(deps: Dependencies, job: dict[str, Any], bucket: int) -> dict[
 def _close_if_merged(deps: Dependencies, store: JobStore, item: WorkItem) -> None:
     job = store.job_item(item.job) or {}
     if int(job.get("merges_done", 0)) >= _merges(job):
-        send(deps, [WorkItem(item.job, "close", "close", parallel=item.parallel)])
+        send_items(deps, [WorkItem(item.job, "close", "close", parallel=item.parallel)])
 
 
 def _close(deps, store, item, job, stop, again) -> str:
@@ -280,7 +280,7 @@ def _sweep(deps, store, item, job, stop, again) -> str:
     if job is None and not again:
         return "reported by another delivery: counted once"
     if last is not None:
-        send(deps, [next_piece(item, after=last)])
+        send_items(deps, [next_piece(item, after=last)])
         return "time is up: queued the rest of the sweep range"
     return (job and _end_if_done(store, item.job, job)) or "sweep range done"
 

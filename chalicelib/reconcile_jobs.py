@@ -49,7 +49,7 @@ from chalicelib.reconcile_work import (
     kept_until,
     next_piece,
     now_text,
-    send,
+    send_items,
 )
 
 # The work queue's redrive policy moves a message to the dead-letter queue
@@ -118,7 +118,7 @@ def start_job(deps: Dependencies, parallel: int, force: bool = False) -> dict[st
             job,
             {"ranges_total": len(items), "parallel": parallel, "force": force, "started": started},
         )
-        send(deps, items)
+        send_items(deps, items)
     except Exception:
         store.release_job_slot(job)
         raise
@@ -186,7 +186,7 @@ def _run(
             should_stop=stop,
         )
         if last is not None:
-            send(deps, [next_piece(item, after=last)])
+            send_items(deps, [next_piece(item, after=last)])
     room = len(job.get("failed_keys", [])) < 20
     reported = store.record_piece(
         item.job,
@@ -222,7 +222,7 @@ def _continue_range(deps: Dependencies, store: JobStore, item: WorkItem, last: s
                 parallel=item.parallel,
             )
         )
-    send(deps, rest)
+    send_items(deps, rest)
 
 
 def _finish_if_settled(
@@ -230,7 +230,7 @@ def _finish_if_settled(
 ) -> None:
     settled = int(job["ranges_done"]) + int(job["ranges_dead"])
     if settled >= int(job["ranges_total"]) and store.begin_finish(item.job):
-        send(deps, [WorkItem(item.job, "finish", "finish", parallel=item.parallel)])
+        send_items(deps, [WorkItem(item.job, "finish", "finish", parallel=item.parallel)])
 
 
 def _store(deps: Dependencies) -> JobStore:

@@ -42,7 +42,7 @@ def next_piece(item: WorkItem, **changes: Any) -> WorkItem:
     return WorkItem(**{**asdict(item), "seq": item.seq + 1, **changes})
 
 
-def send(deps: Dependencies, items: list[WorkItem]) -> None:
+def send_items(deps: Dependencies, items: list[WorkItem]) -> None:
     url = deps.reconcile_queue_url
     for start in range(0, len(items), 10):
         batch = items[start : start + 10]
