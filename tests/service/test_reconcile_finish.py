@@ -273,3 +273,16 @@ def app_job(deps, job: str) -> dict:
     import app as app_module
 
     return app_module.job_status(deps, job)
+
+
+def test_the_status_line_shows_the_final_steps_progress(deps, uploader, work_queue) -> None:
+    from ops.reconcile_status import progress_line
+
+    deps.s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}x.png", Body=image_bytes("PNG"))
+    job = start_job(deps, parallel=1)
+    drain(deps, work_queue)
+
+    line = progress_line({**app_job(deps, job["job"]), "state": "finishing"})
+
+    assert "2/2 ranges" in line  # one objects range, one records segment
+    assert line.endswith("finishing (tallied 1/1, merged 3/3, swept 1/1)")
