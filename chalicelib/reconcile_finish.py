@@ -277,8 +277,13 @@ def _sweep(deps, store, item, job, stop, again) -> str:
         return "already swept: dropped"
     removed, last = pixel_reconcile.sweep_range(deps, item.after, item.upto, stop)
     job = store.sweep_piece(item.job, item.piece, removed, item.range if last is None else None)
-    if job is None and not again:
-        return "reported by another delivery: counted once"
+    if job is None:  # reported before: by another delivery, or by this one's first attempt
+        if not again:
+            return "reported by another delivery: counted once"
+        # The first attempt reported less of the range (it stopped earlier) and may
+        # have died before queueing the rest: this attempt's end counts (a set: once).
+        done = None if last else store.sweep_piece(item.job, f"{item.piece}+", 0, item.range)
+        job = done or store.job_item(item.job)
     if last is not None:
         send_items(deps, [next_piece(item, after=last)])
         return "time is up: queued the rest of the sweep range"
