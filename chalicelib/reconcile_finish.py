@@ -1,28 +1,31 @@
 """A reconcile job's final step: counters and facet items rebuilt from the records,
 spread over the workers, each piece within one invocation's time.
 
-1. `finish` (one item, once every range is settled): reads every counter
-   shard's version (recorded in the job once: a redelivery reuses them) and
-   queues one `tally` item per Scan segment (about RECORDS_PER_SEGMENT records
-   each, at least `parallel` of them when there are records enough).
+1. `finish` (one item, once every range is settled): reads the versions of
+   every counter shard and `dups#` counter, plans the Scan segments, the
+   duplicate buckets and the preview sweep's ranges (recorded in the job once:
+   a redelivery reuses them), and queues one `tally` item per segment (about
+   RECORDS_PER_SEGMENT records each, at least `parallel` of them when there
+   are records enough) and one `sweep` item per range.
 2. `tally` (segment s): Scans its segment from `after` until the time is up,
    tallies the records and the stored facet items it meets (catalog/tally.py)
    and stores the parts (catalog/partials.py: the first attempt to store a
    piece wins, a second one adds nothing), then queues the rest of the
    segment. The last piece adds the segment to the job's `tallied` set; the
-   update that completes the set queues one `merge` per counter shard.
-3. `merge` (shard N): adds up shard N's parts over every segment, rewrites the
-   value items that differ (guarded by shard N's version) and the duplicate
-   items of hash bucket N (guarded by the `dups#` versions), then the counters
+   update that completes the set queues the merges, one per counter shard and
+   duplicate bucket (there are at least as many buckets as shards).
+3. `merge` N: adds up part N and part dN over every segment, rewrites the
+   value items of shard N that differ (guarded by shard N's version) and the
+   duplicate items of bucket N (guarded by the `dups#` versions), then the counters
    when they differ, in one transaction with the job's record of the merge (so
    a redelivered merge finds it done). The merge that completes the set queues
    `close`.
 4. `close`: the presence items and distinct counters (guarded by every shard's
    version as the merges left them) and the duplicate counters (the merges'
    totals, guarded by the `dups#` versions read by `finish`).
-5. `sweep` (one per range of the derived prefix, queued by `finish` next to
-   the tallies): deletes the previews whose record is gone, resumable from the
-   last key. The job ends when close and every sweep range are done.
+5. `sweep` (one per range of the derived prefix): deletes the previews whose
+   record is gone, resumable from the last key. The job ends when close and
+   every sweep range are done.
 
 A piece whose work was done by another delivery passes the work on only when
 it is itself a redelivery (its first attempt may have died before sending):
@@ -70,7 +73,7 @@ from chalicelib.reconcile_work import (
 )
 
 KINDS = ("finish", "tally", "merge", "close", "sweep")
-RECORDS_PER_SEGMENT = 100_000  # about 10-20 s of Scan for one worker
+RECORDS_PER_SEGMENT = 100_000  # ~50 s for one worker (bench/bench_tally.py, docs model)
 RECORDS_PER_DUPLICATE_BUCKET = 20_000  # ~200k index items (as they are and should be)
 MIN_RECORDS_PER_SEGMENT = 10  # below this, a segment is not worth a message
 PARTIALS_KEPT_SECONDS = 3 * 24 * 3600  # longer than a job may run (24 h)
