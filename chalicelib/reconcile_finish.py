@@ -38,7 +38,6 @@ import secrets
 import time
 from typing import Any
 
-from chalicelib import pixel_reconcile
 from chalicelib.catalog import duplicates
 from chalicelib.catalog.duplicate_index import index_writes
 from chalicelib.catalog.jobs import JobStore
@@ -61,14 +60,14 @@ from chalicelib.catalog.tally import (
     value_writes,
 )
 from chalicelib.dependencies import Dependencies
+from chalicelib.pixel_reconcile import sweep_work_item
 from chalicelib.reconcile_ranges import StopCheck
 from chalicelib.reconcile_split import plan_ranges
 from chalicelib.reconcile_work import (
     MAX_RANGES,
     WorkItem,
-    kept_until,
+    end_if_done,
     next_piece,
-    now_text,
     send_items,
 )
 
@@ -88,7 +87,13 @@ def run_final(
     receive_count: int,
 ) -> str:
     """Run one piece of the final step; returns what became of it (for the log)."""
-    steps = {"finish": _plan, "tally": _tally, "merge": _merge, "close": _close, "sweep": _sweep}
+    steps = {
+        "finish": _plan,
+        "tally": _tally,
+        "merge": _merge,
+        "close": _close,
+        "sweep": sweep_work_item,
+    }
     return steps[item.kind](deps, store, item, job, stop, receive_count > 1)
 
 
@@ -257,7 +262,7 @@ def _close(deps, store, item, job, stop, again) -> str:
             "duplicates_busy": dups_busy or any(r.get("dups_busy") for r in merged.values()),
         },
     )
-    return _end_if_done(store, item.job, job) or "closed: waiting for the preview sweep"
+    return end_if_done(store, item.job, job) or "closed: waiting for the preview sweep"
 
 
 def _duplicate_counters(
@@ -273,33 +278,6 @@ def _duplicate_counters(
         name: sum(int(r.get(name, 0)) for r in merged.values()) for name in duplicates.COUNTERS
     }
     return deps.catalog.duplicates.apply([], fresh, total)
-
-
-def _sweep(deps, store, item, job, stop, again) -> str:
-    if item.range in job.get("swept", ()):
-        return "already swept: dropped"
-    removed, last = pixel_reconcile.sweep_range(deps, item.after, item.upto, stop)
-    job = store.sweep_piece(item.job, item.piece, removed, item.range if last is None else None)
-    if job is None:  # reported before: by another delivery, or by this one's first attempt
-        if not again:
-            return "reported by another delivery: counted once"
-        # The first attempt reported less of the range (it stopped earlier) and may
-        # have died before queueing the rest: this attempt's end counts (a set: once).
-        done = None if last else store.sweep_piece(item.job, f"{item.piece}+", 0, item.range)
-        job = done or store.job_item(item.job)
-    if last is not None:
-        send_items(deps, [next_piece(item, after=last)])
-        return "time is up: queued the rest of the sweep range"
-    return (job and _end_if_done(store, item.job, job)) or "sweep range done"
-
-
-def _end_if_done(store: JobStore, job_id: str, job: dict[str, Any] | None) -> str | None:
-    """Finish the job once both its close and every sweep range are done: whichever
-    comes last sees the other (updates of one item are applied one at a time)."""
-    if job and job.get("closed") and len(job.get("swept", ())) >= int(job["sweeps_total"]):
-        store.finish_job(job_id, {"finished": now_text(time.time())}, kept_until())
-        return "job finished"
-    return None
 
 
 def _shards(merged: dict[int, dict[str, Any]], outcome: str) -> list[int]:

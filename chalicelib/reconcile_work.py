@@ -56,6 +56,15 @@ def job_store(deps: Dependencies) -> JobStore:
     return JobStore(deps.dynamodb, deps.settings.table)
 
 
+def end_if_done(store: JobStore, job_id: str, job: dict[str, Any] | None) -> str | None:
+    """Finish the job once both its close and every sweep range are done: whichever
+    comes last sees the other (updates of one item are applied one at a time)."""
+    if job and job.get("closed") and len(job.get("swept", ())) >= int(job["sweeps_total"]):
+        store.finish_job(job_id, {"finished": now_text(time.time())}, kept_until())
+        return "job finished"
+    return None
+
+
 def now_text(now: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
 

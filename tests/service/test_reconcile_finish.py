@@ -13,7 +13,7 @@ from conftest import BUCKET, PREFIX, TABLE
 from images import camera_jpeg, image_bytes
 from truth import assert_catalog_matches_bucket
 
-from chalicelib import reconcile_finish
+from chalicelib import pixel_reconcile, reconcile_finish
 from chalicelib.catalog import duplicates, partials, repair
 from chalicelib.catalog.layout import decode, shard_of
 from chalicelib.reconcile_jobs import parse_work_item, run_work_item, start_job
@@ -211,6 +211,7 @@ def test_pieces_out_of_time_killed_or_delivered_twice_count_nothing_twice(
         send_items(deps, items)
 
     monkeypatch.setattr(reconcile_finish, "send_items", killed_sometimes)
+    monkeypatch.setattr(pixel_reconcile, "send_items", killed_sometimes)  # the sweep's
 
     job = start_job(deps, parallel=2)
     outcomes = drain(
