@@ -309,3 +309,30 @@ def test_the_status_line_shows_the_final_steps_progress(deps, uploader, work_que
 
     assert "2/2 ranges" in line  # one objects range, one records segment
     assert line.endswith("finishing (tallied 1/1, merged 3/3, swept 1/1)")
+
+
+def test_a_final_piece_that_keeps_failing_ends_the_job_not_complete(
+    deps, work_queue, monkeypatch
+) -> None:
+    deps.s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}x.png", Body=image_bytes("PNG"))
+
+    def unreadable(*args, **kwargs):
+        raise RuntimeError("the segment cannot be read")
+
+    monkeypatch.setattr(reconcile_finish, "scan_items", unreadable)
+    job = start_job(deps, parallel=1)
+    failed = []
+    while messages := deps.sqs.receive_message(QueueUrl=work_queue).get("Messages"):
+        for message in messages:
+            try:  # every delivery is its last allowed one (receive count 3)
+                run_work_item(deps, message["Body"], 3, lambda: False)
+            except RuntimeError as error:
+                failed.append(str(error))
+            deps.sqs.delete_message(QueueUrl=work_queue, ReceiptHandle=message["ReceiptHandle"])
+
+    status = app_job(deps, job["job"])
+    assert failed == ["the segment cannot be read"]
+    assert status["state"] == "finished" and not status["complete"]
+    assert status["dead_lettered"] == [
+        {"range": "t0", "error": "RuntimeError: the segment cannot be read"}
+    ]
