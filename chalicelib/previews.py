@@ -62,7 +62,11 @@ class PixelStage:
         from chalicelib.pixels import PixelLimits, analyse  # Pillow: this function only
 
         s = self._settings
-        limits = PixelLimits(max_bytes=s.preview_max_bytes, max_pixels=s.preview_max_pixels)
+        limits = PixelLimits(
+            max_bytes=s.preview_max_bytes,
+            max_pixels=s.preview_max_pixels,
+            max_decode_bytes=s.preview_max_decode_mb << 20,
+        )
         try:
             if message.size > limits.max_bytes:  # skipped without a GET
                 facts = analyse(_Empty(), size_hint=message.size, limits=limits)

@@ -7,8 +7,10 @@ Three phases, each safe while uploads continue:
 2. `records`, catalog -> bucket: records whose object is gone get a tombstone;
 3. `counters`: recomputed from a scan of the records and rewritten per shard,
    only where they differ and only if no write touched the shard meanwhile;
-4. `facets`: the facet value items recomputed the same way (one pass, guarded
-   by the counter shard versions; it has no resume point of its own).
+4. `facets`: the facet value items recomputed the same way (one tally of the
+   whole table, catalog/tally.py, guarded by the counter shard versions; no
+   resume point of its own: a job's final step runs the same tally in
+   resumable pieces over Scan segments, reconcile_finish.py).
 
 Every write is conditional on the entry revision seen before looking at S3,
 and S3 reads carry IfMatch, so a concurrent event always wins over reconcile.
@@ -24,7 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import pixel_reconcile
-from chalicelib.catalog.summary import COUNTER_PREFIXES, FACET_PREFIXES, counter_changes
+from chalicelib.catalog.rebuild import rebuild_facets
+from chalicelib.catalog.tally import count_record, counter_numbers
 from chalicelib.dependencies import Dependencies
 from chalicelib.reconcile_payload import PHASES, Position
 from chalicelib.reconcile_ranges import (
@@ -106,19 +109,13 @@ def _counters(
         position.versions = {n: _version(item) for n, item in catalog.counter_shards().items()}
         position.counts = {n: {} for n in position.versions}
     for counted, (key, entry) in enumerate(catalog.entries(after=position.after), start=1):
-        increments, labels = counter_changes(None, entry.record)
-        if not entry.indexed:  # stored before facets were counted: it adds none yet
-            increments = {k: v for k, v in increments.items() if not k.startswith(FACET_PREFIXES)}
-        shard = position.counts[catalog.shard_of(key)]
-        for name, value in increments.items():
-            shard[name] = shard.get(name, 0) + value
-        shard.update(labels)
+        count_record(position.counts[catalog.shard_of(key)], entry.record, entry.indexed)
         progress("counters", counted)
         if should_stop():
             position.after = key
             return position
     for n, stored in catalog.counter_shards().items():
-        if _numbers(stored) == _numbers(position.counts[n]):
+        if counter_numbers(stored) == counter_numbers(position.counts[n]):
             continue
         if catalog.replace_counters(n, position.counts[n], position.versions[n]):
             report.counters_rebuilt.append(n)
@@ -136,7 +133,9 @@ def _facets(
 ) -> Position | None:
     if should_stop():
         return Position("facets", force=position.force)
-    report.facets_rewritten, report.facets_busy = deps.catalog.rebuild_facets()
+    s = deps.settings
+    facets = rebuild_facets(deps.dynamodb, s.table, s.counter_shards)
+    report.facets_rewritten, report.facets_busy = facets
     report.duplicates_rewritten, report.duplicates_busy = pixel_reconcile.rebuild_duplicates(deps)
     report.previews_removed = pixel_reconcile.sweep_previews(deps)
     progress("facets", report.facets_rewritten)
@@ -148,12 +147,3 @@ _PHASES = {"objects": _objects, "records": _records, "counters": _counters, "fac
 
 def _version(item: dict[str, Any] | None) -> int | None:
     return int(item["version"]) if item and "version" in item else None
-
-
-def _numbers(counters: dict[str, Any] | None) -> dict[str, int]:
-    """The counts in a counter item, zeros dropped (labels and version ignored)."""
-    return {
-        name: int(value)
-        for name, value in (counters or {}).items()
-        if name.startswith(COUNTER_PREFIXES) and int(value) != 0
-    }

@@ -12,13 +12,14 @@ on the revision they read). It returns the job id at once.
 reconciles one piece within the invocation's time budget. If time runs out,
 it queues the rest (split in two when a key lies above its middle, so that a
 dense range spreads over more workers) and reports what it did. When the last
-range is done, the worker that saw it queues the final step: the counters and
-facets rebuilt from the records, shard by shard and only where no write
-bumped the shard's version meanwhile (reconcile's counters and facets phases).
+range is done, the worker that saw it queues the final step (reconcile_finish):
+the counters and facets rebuilt from the records, tallied by Scan segments and
+merged by shard, only where no write bumped the shard's version meanwhile.
 
 A piece that keeps failing is reported as dead-lettered on its last allowed
 attempt, then SQS moves its message to the dead-letter queue: the job counts
-it as settled (it does not hang) and shows the error.
+it as settled (it does not hang) and shows the error. A piece of the final
+step given up on ends the job there (what was rebuilt stays; not `complete`).
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from chalicelib.catalog.jobs import JobStore, job_view
 from chalicelib.dependencies import Dependencies
-from chalicelib.reconcile import reconcile
-from chalicelib.reconcile_payload import InvalidPayloadError, Position, parse_payload
+from chalicelib.reconcile_finish import KINDS as FINAL_KINDS
+from chalicelib.reconcile_finish import run_final
+from chalicelib.reconcile_payload import InvalidPayloadError
 from chalicelib.reconcile_ranges import (
     ReconcileReport,
     StopCheck,
@@ -41,17 +42,24 @@ from chalicelib.reconcile_ranges import (
     records_in_segment,
 )
 from chalicelib.reconcile_split import KeyRange, plan_ranges, split_remainder
+from chalicelib.reconcile_work import (
+    MAX_RANGES,
+    WorkItem,
+    job_store,
+    kept_until,
+    next_piece,
+    now_text,
+    send_items,
+)
 
 # The work queue's redrive policy moves a message to the dead-letter queue
 # after this many receives (ops/template.yaml, devstack/provision.py).
 MAX_RECEIVES = 3
 RANGES_PER_WORKER = 4  # so that a fast worker takes another range while slow ones finish
-MAX_RANGES = 2000
 MAX_PARALLEL = 1000  # Lambda's cap on an SQS event source's maximum concurrency
 JOB_SLOT_SECONDS = 24 * 3600  # a job that died without finishing blocks no one longer
-JOB_KEPT_SECONDS = 30 * 24 * 3600
 JOB_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
-KINDS = ("objects", "records", "finish")
+KINDS = ("objects", "records", *FINAL_KINDS)
 
 
 def dead_letter_queue_name(work_queue: str) -> str:
@@ -65,28 +73,6 @@ class JobRunningError(Exception):
 
 class InvalidJobIdError(ValueError):
     """Not the shape of a job id."""
-
-
-@dataclass
-class WorkItem:
-    job: str
-    kind: str
-    range: str
-    seq: int = 0
-    after: str = ""
-    upto: str = ""
-    segment: int = 0
-    segments: int = 1
-    force: bool = False
-    parallel: int = 1  # the job's: the local event source caps its workers by it
-    resume: dict[str, Any] | None = None
-
-    @property
-    def piece(self) -> str:
-        return f"{self.range}#{self.seq}"
-
-    def body(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v not in (None, "")})
 
 
 def new_job_id(now: float) -> str:
@@ -127,12 +113,12 @@ def start_job(deps: Dependencies, parallel: int, force: bool = False) -> dict[st
             WorkItem(job, "records", f"s{n}", segment=n, segments=segments, parallel=parallel)
             for n in range(segments)
         ]
-        started = _now(now)
+        started = now_text(now)
         store.create_job(
             job,
             {"ranges_total": len(items), "parallel": parallel, "force": force, "started": started},
         )
-        _send(deps, items)
+        send_items(deps, items)
     except Exception:
         store.release_job_slot(job)
         raise
@@ -166,13 +152,15 @@ def run_work_item(deps: Dependencies, body: str, receive_count: int, should_stop
     if item.piece in job.get("pieces_done", set()) or job["state"] == "finished":
         return "already done: dropped"
     try:
+        if item.kind in FINAL_KINDS:
+            return run_final(deps, store, item, job, should_stop, receive_count)
         return _run(deps, store, item, job, should_stop)
     except Exception as error:
         if receive_count >= MAX_RECEIVES:
             # Its last attempt: SQS moves the message to the dead-letter queue next.
             reported = store.record_dead(item.job, item.range, f"{type(error).__name__}: {error}")
-            if item.kind == "finish":  # nothing comes after it: the job ends here
-                store.finish_job(item.job, {"finished": _now(time.time())}, _kept())
+            if item.kind in FINAL_KINDS:  # the final step cannot be exact: it ends here
+                store.finish_job(item.job, {"finished": now_text(time.time())}, kept_until())
             elif reported is not None:
                 _finish_if_settled(deps, store, item, reported)
         raise
@@ -182,8 +170,6 @@ def _run(
     deps: Dependencies, store: JobStore, item: WorkItem, job: dict[str, Any], stop: StopCheck
 ) -> str:
     report = ReconcileReport()
-    if item.kind == "finish":
-        return _finish(deps, store, item, stop)
     if item.kind == "objects":
         last = objects_in_range(
             deps, report, after=item.after, upto=item.upto, force=item.force, should_stop=stop
@@ -200,7 +186,7 @@ def _run(
             should_stop=stop,
         )
         if last is not None:
-            _send(deps, [_replace(item, after=last)])
+            send_items(deps, [next_piece(item, after=last)])
     room = len(job.get("failed_keys", [])) < 20
     reported = store.record_piece(
         item.job,
@@ -221,7 +207,7 @@ def _continue_range(deps: Dependencies, store: JobStore, item: WorkItem, last: s
     """Queue the rest of a range, in two when it splits."""
     s = deps.settings
     pieces = split_remainder(deps.s3, s.bucket, s.prefix, KeyRange(last, item.upto))
-    rest = [_replace(item, after=pieces[0].after, upto=pieces[0].upto)]
+    rest = [next_piece(item, after=pieces[0].after, upto=pieces[0].upto)]
     if len(pieces) == 2:
         child = f"{item.range}.{item.seq}"
         store.add_range(item.job, child)
@@ -236,7 +222,7 @@ def _continue_range(deps: Dependencies, store: JobStore, item: WorkItem, last: s
                 parallel=item.parallel,
             )
         )
-    _send(deps, rest)
+    send_items(deps, rest)
 
 
 def _finish_if_settled(
@@ -244,57 +230,8 @@ def _finish_if_settled(
 ) -> None:
     settled = int(job["ranges_done"]) + int(job["ranges_dead"])
     if settled >= int(job["ranges_total"]) and store.begin_finish(item.job):
-        _send(deps, [WorkItem(item.job, "finish", "finish", parallel=item.parallel)])
-
-
-def _finish(deps: Dependencies, store: JobStore, item: WorkItem, stop: StopCheck) -> str:
-    """Counters and facets from the records, once every range is settled."""
-    position = Position("counters")
-    if item.resume is not None:
-        position = parse_payload({"resume": item.resume}, deps.settings.counter_shards)
-    report = reconcile(deps, resume=position, should_stop=stop)
-    if report.resume is not None:
-        _send(deps, [_replace(item, resume=report.resume)])
-        store.record_piece(item.job, item.piece, report.stats(), [])
-        return "time is up: queued the rest of the counters"
-    store.finish_job(
-        item.job,
-        {
-            "finished": _now(time.time()),
-            "counters_rebuilt": report.counters_rebuilt,
-            "counters_busy": report.counters_busy,
-            "facets_rewritten": report.facets_rewritten,
-            "facets_busy": report.facets_busy,
-            "previews_removed": report.previews_removed,
-            "duplicates_rewritten": report.duplicates_rewritten,
-            "duplicates_busy": report.duplicates_busy,
-        },
-        _kept(),
-    )
-    return "job finished"
-
-
-def _now(now: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
-
-
-def _kept() -> int:
-    return int(time.time()) + JOB_KEPT_SECONDS
-
-
-def _replace(item: WorkItem, **changes: Any) -> WorkItem:
-    return WorkItem(**{**asdict(item), "seq": item.seq + 1, **changes})
-
-
-def _send(deps: Dependencies, items: list[WorkItem]) -> None:
-    url = deps.reconcile_queue_url
-    for start in range(0, len(items), 10):
-        batch = items[start : start + 10]
-        entries = [{"Id": str(n), "MessageBody": w.body()} for n, w in enumerate(batch)]
-        failed = deps.sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
-        if failed:
-            raise RuntimeError(f"the work queue refused {len(failed)} messages: {failed[0]}")
+        send_items(deps, [WorkItem(item.job, "finish", "finish", parallel=item.parallel)])
 
 
 def _store(deps: Dependencies) -> JobStore:
-    return JobStore(deps.dynamodb, deps.settings.table)
+    return job_store(deps)

@@ -47,6 +47,7 @@ class Settings:
     pixels_queue: str = DEFAULT_PIXELS_QUEUE
     preview_max_bytes: int = 100 * 1024 * 1024
     preview_max_pixels: int = 200_000_000
+    preview_max_decode_mb: int = 900
 
     def __post_init__(self) -> None:
         if self.previews:  # with the stage off nothing is written under it
@@ -84,6 +85,9 @@ class Settings:
             pixels_queue=environ.get("IMAGES_PIXELS_QUEUE") or DEFAULT_PIXELS_QUEUE,
             preview_max_bytes=_positive_int(environ, "IMAGES_PREVIEW_MAX_BYTES", 100 * 1024 * 1024),
             preview_max_pixels=_positive_int(environ, "IMAGES_PREVIEW_MAX_PIXELS", 200_000_000),
+            preview_max_decode_mb=_positive_int(
+                environ, "IMAGES_PREVIEW_MAX_DECODE_MB", _decode_budget_mb(environ)
+            ),
         )
 
 
@@ -104,6 +108,14 @@ def check_derived_prefix(derived: str, prefix: str) -> None:
 def _folder(raw: str) -> str:
     raw = raw.strip()
     return raw if not raw or raw.endswith("/") else raw + "/"
+
+
+def _decode_budget_mb(environ: Mapping[str, str]) -> int:
+    """60% of the function's memory (Lambda sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE), so that
+    raising the pixel stage's memory raises what it decodes; 900 MB elsewhere. The rest
+    holds the interpreter, Pillow, libheif and the previews being encoded."""
+    memory = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+    return max(int(memory) * 60 // 100, 1) if memory.isdigit() else 900
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -18,8 +18,9 @@ stack outputs, and `python -m ops.policy` rewrites every stage's from
 - reconcile, scheduled_reconcile: s3 GetObject, ListBucket; dynamodb GetItem,
   BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem, Scan;
   reconcile also sqs GetQueueUrl, SendMessage on the work queue (it starts jobs);
-- reconcile_worker: as reconcile, plus sqs ReceiveMessage, DeleteMessage,
-  GetQueueAttributes on the work queue (its event source polls with its role).
+- reconcile_worker: as reconcile, plus dynamodb BatchWriteItem (a job's
+  partial counts) and sqs ReceiveMessage, DeleteMessage, GetQueueAttributes
+  on the work queue (its event source polls with its role).
 
 Why each grant:
 - s3:GetObject on `<bucket>/<prefix>*`: header reads, HEAD (authorized as
@@ -82,7 +83,8 @@ ITEM_ACTIONS = {
     "on_object_removed": _WRITER,
     "reconcile": _RECONCILE,
     "scheduled_reconcile": _RECONCILE,
-    "reconcile_worker": _RECONCILE,
+    # A job's final step stores its partial counts in batches (catalog/partials.py).
+    "reconcile_worker": [*_RECONCILE, "BatchWriteItem"],
     "pixels_stage": _WRITER,
 }
 # Reconcile jobs: the coordinator (`reconcile` with `parallel`) and the workers

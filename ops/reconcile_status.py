@@ -27,14 +27,21 @@ def progress_line(job: dict[str, Any]) -> str:
     """`[#####.....] 12/20 ranges  3,120 listed  412 refreshed  9 removed  running`."""
     ranges = job["ranges"]
     settled = ranges["done"] + ranges["dead_lettered"]
-    share = settled / ranges["total"] if ranges["total"] else 1.0
+    share = min(settled / ranges["total"], 1.0) if ranges["total"] else 1.0
     filled = int(share * BAR_WIDTH)
     objects = job["objects"]
     dead = f"  {ranges['dead_lettered']} dead-lettered" if ranges["dead_lettered"] else ""
+    final, step = job.get("final_step") or {}, ""
+    if job["state"] == "finishing" and final.get("segments"):
+        step = (
+            f" (tallied {final['segments_tallied']}/{final['segments']},"
+            f" merged {final['merges_done']}/{final['merges']},"
+            f" swept {final['sweep_ranges_done']}/{final['sweep_ranges']})"
+        )
     return (
-        f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {settled}/{ranges['total']} ranges"
-        f"  {objects['listed']:,} listed  {objects['refreshed']:,} refreshed"
-        f"  {objects['removed']:,} removed{dead}  {job['state']}"
+        f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {min(settled, ranges['total'])}/"
+        f"{ranges['total']} ranges  {objects['listed']:,} listed  {objects['refreshed']:,}"
+        f" refreshed  {objects['removed']:,} removed{dead}  {job['state']}{step}"
     )
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from chalice.test import Client
 from moto import mock_aws
@@ -29,6 +31,12 @@ import app as app_module  # noqa: E402
 from chalicelib.catalog.layout import table_definition  # noqa: E402
 from chalicelib.dependencies import Dependencies  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
+
+# Every `mock_aws` starts a fresh boto3 session, and each new session would read
+# and parse botocore's JSON service models again for every client it makes. The
+# models are read-only data: one loader (and its cache) serves the test process.
+_LOADER = botocore.loaders.create_loader()
+botocore.session.create_loader = lambda *args, **kwargs: _LOADER
 
 _sequencers = itertools.count(0x10000000)
 

@@ -15,18 +15,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.catalog import repair, writes
+from chalicelib.catalog import rebuild, writes
 from chalicelib.catalog.analysis import Analysis, timeline_entries
 from chalicelib.catalog.batch import get_items
 from chalicelib.catalog.duplicate_index import DuplicateIndex
 from chalicelib.catalog.layout import (
-    DISTINCT_PK,
     INDEX_VERSION,
     SIZE_INDEX,
     STATUS_DELETED,
     counter_pk,
     decode,
-    encode,
     image_pk,
     public_record,
     shard_of,
@@ -110,13 +108,7 @@ class Catalog:
         self, shard: int, counters: dict[str, Any], expected_version: int | None
     ) -> bool:
         """Overwrite one shard's counters unless a write bumped its version meanwhile."""
-        item = {"pk": counter_pk(shard), **counters, "version": (expected_version or 0) + 1}
-        put: dict[str, Any] = {"TableName": self._table, "Item": encode(item)}
-        if expected_version is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk) OR attribute_not_exists(version)"
-        else:
-            put["ConditionExpression"] = "version = :version"
-            put["ExpressionAttributeValues"] = {":version": {"N": str(expected_version)}}
+        put = rebuild.counters_put(self._table, shard, counters, expected_version)
         try:
             self._client.put_item(**put)
             return True
@@ -266,49 +258,6 @@ class Catalog:
             return False
 
     # --- helpers --------------------------------------------------------
-    def rebuild_facets(self) -> tuple[int, bool]:
-        """Rewrite the facet items that differ from a recomputation over the records;
-        returns (items rewritten, whether a concurrent write made some wait)."""
-        before = self.counter_shards()
-        versions = {
-            n: int(i["version"]) if i and "version" in i else None for n, i in before.items()
-        }
-        truth = repair.facet_truth(
-            (self.shard_of(key), entry.record)
-            for key, entry in self.entries()
-            if entry.record and entry.indexed
-        )
-        groups: dict[int | None, list[tuple[str, dict[str, Any] | None]]] = {}
-        for pk, item in repair.differences(self._stored_facets(), truth):
-            groups.setdefault(repair.shard_of_item(pk), []).append((pk, item))
-        rewritten, busy = 0, False
-        for shard, changes in sorted(groups.items(), key=lambda group: group[0] is None):
-            checked = versions if shard is None else {shard: versions[shard]}
-            for operations in repair.guarded_writes(self._table, changes, checked):
-                try:
-                    self._client.transact_write_items(TransactItems=operations)
-                except ClientError as error:
-                    if error.response["Error"]["Code"] != "TransactionCanceledException":
-                        raise
-                    busy = True
-                    break
-                rewritten += len(operations) - len(checked)
-        return rewritten, busy
-
-    def _stored_facets(self) -> dict[str, dict[str, Any]]:
-        """Every facet value and presence item and the distinct counters (reconcile)."""
-        pages = self._client.get_paginator("scan").paginate(
-            TableName=self._table,
-            ConsistentRead=True,
-            FilterExpression="begins_with(pk, :fv) OR begins_with(pk, :fp) OR pk = :d",
-            ExpressionAttributeValues={
-                ":fv": {"S": "fv#"},
-                ":fp": {"S": "fp#"},
-                ":d": {"S": DISTINCT_PK},
-            },
-        )
-        return {item["pk"]: item for page in pages for item in map(decode, page["Items"])}
-
     def _facet_items(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         """The facet items a write depends on, as they are now (strongly consistent)."""
         return get_items(self._client, self._table, pks, consistent=True)

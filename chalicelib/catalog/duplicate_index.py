@@ -90,24 +90,33 @@ class DuplicateIndex:
         """Make the stored duplicate items and counters equal a recomputation from
         `records` (key, record); returns (items written, whether a concurrent write
         made it give up). Guarded by every counter shard's version, read first."""
-        pks = [duplicates.counter_pk(n) for n in range(self._shards)]
-        counters = get_items(self._client, self._table, pks, consistent=True)
+        counters = self.counter_items()
         truth = duplicates.truth(records)
-        stored = self._stored()
-        writes: list[dict[str, Any]] = []
-        for pk in sorted(set(stored) | set(truth)):
-            want, have = truth.get(pk), stored.get(pk)
-            if want is None:
-                writes.append({"Delete": {"TableName": self._table, "Key": {"pk": {"S": pk}}}})
-            elif have is None or any(str(have.get(k)) != str(v) for k, v in want.items()):
-                item = encode({"pk": pk, **want})
-                writes.append({"Put": {"TableName": self._table, "Item": item}})
-        total = duplicates.totals(truth)
+        writes = index_writes(self._table, self._stored(), truth)
+        return self.apply(writes, counters, duplicates.totals(truth))
+
+    def counter_items(self) -> dict[str, dict[str, Any] | None]:
+        """The `dups#<n>` counter items as stored now (their versions guard a rebuild)."""
+        pks = [duplicates.counter_pk(n) for n in range(self._shards)]
+        found = get_items(self._client, self._table, pks, consistent=True)
+        return {pk: found.get(pk) for pk in pks}
+
+    def apply(
+        self,
+        writes: list[dict[str, Any]],
+        counters: dict[str, dict[str, Any] | None],
+        total: dict[str, int] | None,
+    ) -> tuple[int, bool]:
+        """Apply `writes` guarded by the versions of `counters` (as read before the
+        count), then set the counters to `total` (None: leave them); (written, busy)."""
+        pks = list(counters)
         have_total = duplicates.counted(counters.values())
-        if not writes and have_total == {
+        if total is not None and have_total == {
             "groups": total["dup_groups"],
             "wasted_bytes": total["dup_wasted"],
         }:
+            total = None
+        if not writes and total is None:
             return 0, False
         checks = [_version_check(self._table, pk, counters.get(pk)) for pk in pks]
         # Everything on shard 0 (the summary adds the shards up), the others zeroed;
@@ -116,7 +125,7 @@ class DuplicateIndex:
         for n, (pk, check) in enumerate(zip(pks, checks, strict=True)):
             values = total if n == 0 else {"dup_groups": 0, "dup_wasted": 0}
             version = int((counters.get(pk) or {}).get("version", 0)) + 1
-            item = encode({"pk": pk, **values, "version": version})
+            item = encode({"pk": pk, **(values or {}), "version": version})
             put = {"TableName": self._table, "Item": item, **check["ConditionCheck"]}
             put.pop("Key")
             counter_puts.append({"Put": put})
@@ -125,7 +134,8 @@ class DuplicateIndex:
         written = 0
         for i, chunk in enumerate(chunks):
             # The counters are written last: a cancelled rebuild leaves them as they were.
-            guard = counter_puts if i == len(chunks) - 1 else checks
+            last = i == len(chunks) - 1 and total is not None
+            guard = counter_puts if last else checks
             try:
                 self._client.transact_write_items(TransactItems=[*chunk, *guard])
             except ClientError as error:
@@ -150,6 +160,21 @@ class DuplicateIndex:
                 item = decode(raw)
                 found[item.pop("pk")] = item
         return found
+
+
+def index_writes(
+    table: str, stored: dict[str, dict[str, Any]], truth: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The Put and Delete operations making the `stored` group and index items (by
+    pk, without it) equal `truth`."""
+    writes: list[dict[str, Any]] = []
+    for pk in sorted(set(stored) | set(truth)):
+        want, have = truth.get(pk), stored.get(pk)
+        if want is None:
+            writes.append({"Delete": {"TableName": table, "Key": {"pk": {"S": pk}}}})
+        elif have is None or any(str(have.get(k)) != str(v) for k, v in want.items()):
+            writes.append({"Put": {"TableName": table, "Item": encode({"pk": pk, **want})}})
+    return writes
 
 
 def _distance(a: str, b: str) -> int:

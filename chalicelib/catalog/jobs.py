@@ -68,6 +68,7 @@ class JobStore:
             **{name: 0 for name in COUNTS},
             "failed_keys": [],
             "dead_errors": {},
+            "merged": {},
             **fields,
         }
         self._client.put_item(TableName=self._table, Item=encode(item))
@@ -108,14 +109,19 @@ class JobStore:
         )
 
     def record_dead(self, job: str, range_id: str, error: str) -> dict[str, Any] | None:
-        """A range given up on (its message goes to the dead-letter queue)."""
-        return self._change(
+        """A range given up on (its message goes to the dead-letter queue). Its error
+        is kept for the first MAX_DEAD_SHOWN only: thousands of them would pass
+        DynamoDB's 400 KB item limit, and the job could not be updated any more."""
+        condition = "NOT contains(dead_ids, :one_range) AND NOT contains(done_ids, :one_range)"
+        values = {":one": 1, ":range": {range_id}, ":one_range": range_id}
+        done = self._change(
             job,
             "ADD ranges_dead :one, dead_ids :range SET dead_errors.#range = :error",
-            "NOT contains(dead_ids, :one_range) AND NOT contains(done_ids, :one_range)",
-            {":one": 1, ":range": {range_id}, ":one_range": range_id, ":error": error[:500]},
+            f"({condition}) AND (attribute_not_exists(dead_ids) OR size(dead_ids) < :max)",
+            {**values, ":error": error[:500], ":max": MAX_DEAD_SHOWN},
             names={"#range": range_id},
         )
+        return done or self._change(job, "ADD ranges_dead :one, dead_ids :range", condition, values)
 
     def begin_finish(self, job: str) -> bool:
         """Move the job from `running` to `finishing`: True for the one caller that did."""
@@ -127,6 +133,82 @@ class JobStore:
             names={"#state": "state"},
         )
         return done is not None
+
+    def begin_tally(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Record the plan of the final step (the versions read, the segments, the
+        preview sweep's ranges), once: a redelivered `finish` gets the first one's."""
+        names = {f"#{n}": n for n in fields}
+        done = self._change(
+            job,
+            "SET " + ", ".join(f"#{n} = :{n}" for n in fields),
+            "attribute_not_exists(tally_segments)",
+            {f":{n}": v for n, v in fields.items()},
+            names=names,
+        )
+        return done or self.job_item(job)
+
+    def sweep_piece(
+        self, job: str, piece: str, removed: int, completes: str | None
+    ) -> dict[str, Any] | None:
+        """Add one preview sweep piece's count (and the range it completes), once."""
+        adds = ["previews_removed :n", "sweep_pieces :piece"]
+        values: dict[str, Any] = {":n": removed, ":piece": {piece}, ":one_piece": piece}
+        if completes is not None:
+            adds.append("swept :range")
+            values[":range"] = {completes}
+        return self._change(
+            job, "ADD " + ", ".join(adds), "NOT contains(sweep_pieces, :one_piece)", values
+        )
+
+    def close_final(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """The final step's results, once its close ran; returns the job after."""
+        sets = {**fields, "closed": True}
+        return self._change(
+            job,
+            "SET " + ", ".join(f"#{n} = :{n}" for n in sets),
+            "#state = :finishing",
+            {**{f":{n}": v for n, v in sets.items()}, ":finishing": "finishing"},
+            names={**{f"#{n}": n for n in sets}, "#state": "state"},
+        )
+
+    def segment_tallied(self, job: str, segment: int) -> tuple[dict[str, Any], bool]:
+        """Add a finished tally segment: (the job as it is after, whether this call
+        added it; only the call that completes the set sees it complete and added)."""
+        done = self._change(
+            job,
+            "ADD tallied :seg",
+            "NOT contains(tallied, :one)",
+            {":seg": {segment}, ":one": segment},
+        )
+        return (done, True) if done else (self.job_item(job) or {}, False)
+
+    def record_merge(
+        self, job: str, shard: int, result: dict[str, Any], counters_put: dict[str, Any] | None
+    ) -> str:
+        """Record shard `shard` as merged, in one transaction with the Put rewriting its
+        counters (when given): "recorded", "already" (merged before) or "busy" (the
+        Put's version guard failed: nothing was written)."""
+        update = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": JOB_PREFIX + job}},
+            "UpdateExpression": "SET merged.#n = :r ADD merges_done :one",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(merged.#n)",
+            "ExpressionAttributeNames": {"#n": str(shard)},
+            "ExpressionAttributeValues": encode({":r": result, ":one": 1}),
+        }
+        try:
+            if counters_put is None:
+                self._client.update_item(**update)
+            else:
+                items = [{"Put": counters_put}, {"Update": update}]
+                self._client.transact_write_items(TransactItems=items)
+            return "recorded"
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise
+        item = self.job_item(job) or {}
+        return "already" if str(shard) in item.get("merged", {}) else "busy"
 
     def finish_job(self, job: str, fields: dict[str, Any], expires_at: int) -> None:
         sets = {**fields, "state": "finished", "expires_at": expires_at}
@@ -183,7 +265,11 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "parallel": int(item.get("parallel", 1)),
         "started": item.get("started"),
         "finished": item.get("finished"),
-        "ranges": {"total": total, "done": done, "dead_lettered": len(dead)},
+        "ranges": {
+            "total": total,
+            "done": done,
+            "dead_lettered": max(len(dead), int(item.get("ranges_dead", 0))),
+        },
         "objects": {name: int(item.get(name, 0)) for name in COUNTS},
         "failed_keys": list(item.get("failed_keys", []))[:MAX_FAILED_KEYS],
         "dead_lettered": [
@@ -196,6 +282,14 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "previews_removed": int(item.get("previews_removed", 0)),
         "duplicates_rewritten": int(item.get("duplicates_rewritten", 0)),
         "duplicates_busy": bool(item.get("duplicates_busy", False)),
+        "final_step": {
+            "segments": int(item.get("tally_segments", 0)),
+            "segments_tallied": len(item.get("tallied", ())),
+            "merges": max(len(item.get("tally_versions", {})), int(item.get("dup_buckets", 0))),
+            "merges_done": int(item.get("merges_done", 0)),
+            "sweep_ranges": int(item.get("sweeps_total", 0)),
+            "sweep_ranges_done": len(item.get("swept", ())),
+        },
         "complete": item["state"] == "finished"
         and not dead
         and not int(item.get("failed", 0))

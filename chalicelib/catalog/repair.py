@@ -24,21 +24,33 @@ _serializer = TypeSerializer()
 
 def facet_truth(records: Iterable[tuple[int, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Every facet item as it should be, by pk, from (shard, record) pairs."""
+    values: dict[str, dict[str, Any]] = {}
+    for shard, record in records:
+        add_values(values, shard, record)
+    return {**values, **presence_truth(values)}
+
+
+def add_values(values: dict[str, dict[str, Any]], shard: int, record: dict[str, Any]) -> None:
+    """Add what `record` (of counter shard `shard`) contributes to the value items."""
+    for (facet, value), (label, amounts) in record_values(record).items():
+        pk = value_pk(facet, shard, value)
+        item = values.setdefault(
+            pk, {"pk": pk, "fk": facet_partition(facet, shard), "v": value, "label": label}
+        )
+        for name, amount in amounts.items():
+            item[name] = item.get(name, 0) + amount
+
+
+def presence_truth(value_pks: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The presence items and the distinct counters, by pk, from the pks of the value
+    items that should exist (a value is present in a shard while its item exists)."""
     items: dict[str, dict[str, Any]] = {}
     distinct: dict[str, set[str]] = {}
-    for shard, record in records:
-        for (facet, value), (label, amounts) in record_values(record).items():
-            pk = value_pk(facet, shard, value)
-            item = items.setdefault(
-                pk, {"pk": pk, "fk": facet_partition(facet, shard), "v": value, "label": label}
-            )
-            for name, amount in amounts.items():
-                item[name] = item.get(name, 0) + amount
-            presence = items.setdefault(
-                presence_pk(facet, value), {"pk": presence_pk(facet, value)}
-            )
-            presence.setdefault("shards", set()).add(shard)
-            distinct.setdefault(facet, set()).add(value)
+    for pk in value_pks:
+        _, facet, shard, value = pk.split("#", 3)
+        presence = items.setdefault(presence_pk(facet, value), {"pk": presence_pk(facet, value)})
+        presence.setdefault("shards", set()).add(int(shard))
+        distinct.setdefault(facet, set()).add(value)
     if distinct:
         items[DISTINCT_PK] = {
             "pk": DISTINCT_PK,
@@ -59,7 +71,7 @@ def differences(
         elif have is None or _content(have) != _content(want):
             # Keep the label first seen and the version counters tick on.
             kept = {k: have[k] for k in ("label",) if have and k in have}
-            version = {"ver": int(have.get("ver", 0)) + 1} if "shards" in want else {}
+            version = {"ver": int((have or {}).get("ver", 0)) + 1} if "shards" in want else {}
             found.append((pk, {**want, **kept, **version}))
     return found
 

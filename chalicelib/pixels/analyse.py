@@ -9,7 +9,7 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from .colors import average_color, dominant_colors
-from .decode import OverLimit, decode, fitted, open_image
+from .decode import OverLimit, TooBigToDecode, decode, fitted, open_image
 from .facts import PREVIEW_SIZES, PixelFacts, PixelLimits, Preview
 from .guards import Refused
 from .phash import phash
@@ -43,15 +43,17 @@ def analyse(
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit decides
         try:
             with open_image(spooled, limits.max_pixels) as image:
-                return _derive(image, sha256)
+                return _derive(image, sha256, limits.max_decode_bytes)
+        except TooBigToDecode as over:
+            return PixelFacts.failed(sha256, skipped=f"too big to decode: {over}")
         except (OverLimit, Image.DecompressionBombError) as over:  # Pillow checks frames too
             return PixelFacts.failed(sha256, skipped=f"too many pixels: {over}")
         except Exception as error:  # noqa: BLE001 - any decoder failure is a plain reason
             return PixelFacts.failed(sha256, error=_reason(error))
 
 
-def _derive(image: Image.Image, sha256: str) -> PixelFacts:
-    largest = decode(image, max(PREVIEW_SIZES))
+def _derive(image: Image.Image, sha256: str, max_decode_bytes: int) -> PixelFacts:
+    largest = decode(image, max(PREVIEW_SIZES), max_decode_bytes)
     shrunk = {max(PREVIEW_SIZES): largest}
     previews = []
     for size in sorted(PREVIEW_SIZES, reverse=True):

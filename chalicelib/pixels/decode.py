@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - the bundle ships it (requirements.txt)
 
 ORIENTATION = 0x0112
 JP2_HEADER_SCAN = 64 * 1024  # the codestream's main header comes early in a JP2
+PREVIEWS_BYTES = 16 * 1024 * 1024  # the 1024 px stage: resizing, WebP encoding, hashes
 # The EXIF orientation's transposes, as ImageOps.exif_transpose applies them.
 # Applied by hand after shrinking (turning 1024 px, not the full decode), with
 # the tag read off the opened image: the shrunken copy no longer carries it.
@@ -42,6 +43,35 @@ TRANSPOSE = {
 
 class OverLimit(Exception):
     """The header declares more pixels than allowed: the image is not decoded."""
+
+
+class TooBigToDecode(OverLimit):
+    """Decoding would hold more memory than allowed: the image is not decoded."""
+
+
+def held_bytes(mode: str) -> int:
+    """Bytes per pixel Pillow holds for an image of `mode`: one for 1, L and P, two
+    for the 16-bit modes, four for every other mode (RGB is stored as RGBX)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def decoding_bytes(image: Image.Image) -> int:
+    """What decoding `image` (opened, after `draft`) and making its previews holds at the
+    peak, from its header: the decoded pixels; to_8bit's copies (none for RGB; for RGBA
+    its alpha band and an RGB copy; up to an RGBA and an RGB copy and an alpha band for
+    the other modes) and the reduced copy (a quarter at most); the decoder's own buffers
+    (libwebp's output and Pillow's copy of it for WebP, libheif's and libavif's, OpenJPEG's
+    32-bit components); and what the previews need whatever the size.
+    tests/pixels/test_decode_memory.py measures real decodes against it."""
+    width, height = image.size
+    level = getattr(image, "reduce", 0)  # an int once _jpeg2000_resolution set one
+    shrink = 2**level if isinstance(level, int) else 1
+    pixels = -(-width // shrink) * -(-height // shrink)
+    copies = {"RGB": 1, "RGBA": 6}.get(image.mode, 10)
+    own = {"WEBP": 12, "HEIF": 4, "AVIF": 8, "JPEG2000": 12}.get(image.format or "", 0)
+    return pixels * (held_bytes(image.mode) + copies + own) + PREVIEWS_BYTES
 
 
 def open_image(fp: BinaryIO, max_pixels: int) -> Image.Image:
@@ -83,13 +113,25 @@ def orientation(image: Image.Image) -> int:
     return value if value in TRANSPOSE else 1
 
 
-def decode(image: Image.Image, edge: int) -> Image.Image:
-    """The image's first frame, oriented, 8-bit RGB(A), its long edge at most `edge`."""
+def prepare(image: Image.Image, edge: int) -> int:
+    """Have the decoder work at the smallest scale that serves `edge`; returns what
+    the decode will hold (decoding_bytes)."""
     # JPEG and its MPO flavour (phones' multi-picture files) scale in the DCT;
     # other formats' draft() does nothing.
     image.draft("RGB" if image.mode == "YCbCr" else None, fitted(image.size, edge))
     if image.format == "JPEG2000":
         _jpeg2000_resolution(image, fitted(image.size, edge))
+    return decoding_bytes(image)
+
+
+def decode(image: Image.Image, edge: int, max_bytes: int | None = None) -> Image.Image:
+    """The image's first frame, oriented, 8-bit RGB(A), its long edge at most `edge`;
+    TooBigToDecode when decoding it would hold more than `max_bytes`."""
+    needed = prepare(image, edge)
+    if max_bytes is not None and needed > max_bytes:
+        raise TooBigToDecode(
+            f"decoding needs about {needed >> 20} MiB, more than the {max_bytes >> 20} MiB allowed"
+        )
     image.load()
     # Read after loading: Pillow's TIFF plugin applies the orientation itself
     # while loading (and drops the tag), as pillow-heif does for irot/imir.

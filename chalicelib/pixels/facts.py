@@ -10,10 +10,14 @@ MEDIA_TYPE = "image/webp"
 
 @dataclass(frozen=True)
 class PixelLimits:
-    """Objects above either bound are skipped, never decoded."""
+    """Objects above any bound are skipped, never decoded. `max_decode_bytes` bounds the
+    memory a decode holds (pixels times the bytes each mode needs, after JPEG's and JPEG
+    2000's reduced-scale decoding), so that a big image is skipped, not an out-of-memory
+    kill of the function."""
 
     max_bytes: int = 100 * 1024 * 1024
     max_pixels: int = 200_000_000
+    max_decode_bytes: int = 900 * 1024 * 1024
 
 
 @dataclass(frozen=True)

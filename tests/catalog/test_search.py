@@ -22,6 +22,7 @@ from chalicelib.catalog.layout import table_definition
 from chalicelib.catalog.writes import MAX_TRANSACTION_ITEMS, facet_keys, operations
 from chalicelib.explore import parse_position, parse_search, search_scope, token
 from chalicelib.params import InvalidParameterError
+from devstack import moto_patches
 
 PREFIX = "uploads/"
 CAMERAS = [("Canon", "Canon EOS R5"), ("canon ", "EOS R5"), ("NIKON", "Z 6"), (None, None)]
@@ -73,9 +74,17 @@ def random_record(rng: random.Random, key: str) -> dict:
 
 @pytest.fixture
 def table(aws):
-    client = boto3.client("dynamodb")
-    client.create_table(**table_definition(TABLE))
-    return client
+    # The local stack's moto patches (index queries read only what a page can hold,
+    # transactions copy only their items): stock moto sorts a whole index per Query,
+    # which made these tests take minutes. tests/devstack/test_moto_patches.py holds
+    # the patches equal to stock moto.
+    moto_patches.install()
+    try:
+        client = boto3.client("dynamodb")
+        client.create_table(**table_definition(TABLE))
+        yield client
+    finally:
+        moto_patches.uninstall()
 
 
 def write_history(catalog: Catalog, rng: random.Random, steps: int) -> dict[str, dict]:

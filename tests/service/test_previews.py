@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -134,6 +135,21 @@ def test_a_preview_url_naming_the_etag_is_immutable_until_an_overwrite(
     followed = get(client, "/images/preview?s3objectkey=v.jpg")
     assert followed.status_code == 200 and followed.body != named.body
     assert followed.headers["ETag"] == f'"{second}-256"'
+
+
+def test_an_image_too_big_to_decode_in_memory_is_skipped_with_its_reason(
+    deps, queue, client, uploader, monkeypatch
+) -> None:
+    stage = deps.pixel_stage
+    monkeypatch.setattr(stage, "_settings", replace(deps.settings, preview_max_decode_mb=1))
+    uploader.upload("uploads/huge.jpg", jpeg(gradient((600, 300))))
+    assert [o["action"] for o in run_stage(queue)] == ["enriched"]
+    record = json.loads(get(client, "/images?s3objectkey=huge.jpg").body)
+    assert record["preview_skipped"].startswith("too big to decode: decoding needs about")
+    assert "preview" not in record and len(record["content_sha256"]) == 64
+    response = get(client, "/images/preview?s3objectkey=huge.jpg")
+    assert response.status_code == 404
+    assert "1 MiB allowed" in json.loads(response.body)["Message"]
 
 
 def test_a_redelivered_or_stale_message_changes_nothing(deps, queue, uploader) -> None:

@@ -226,3 +226,18 @@ def test_make_reconcile_on_a_stage_caps_the_workers_event_source(monkeypatch) ->
         ("list", "image-metadata-dev-reconcile_worker"),
         ("update", {"UUID": "u-1", "ScalingConfig": {"MaximumConcurrency": 2}}),
     ]
+
+
+def test_the_job_item_stays_small_however_many_ranges_die(deps, work_queue) -> None:
+    deps.s3.put_object(Bucket=BUCKET, Key="uploads/x.png", Body=image_bytes("PNG"))
+    job = start_job(deps, parallel=1)["job"]
+    store = JobStore(deps.dynamodb, deps.settings.table)
+
+    for n in range(60):
+        assert store.record_dead(job, f"o{n}", "E" * 2000) is not None
+    assert store.record_dead(job, "o0", "again") is None  # once per range
+
+    item = store.job_item(job)
+    assert len(item["dead_errors"]) == 50 and int(item["ranges_dead"]) == 60
+    assert all(len(error) == 500 for error in item["dead_errors"].values())
+    assert app_module.job_status(deps, job)["ranges"]["dead_lettered"] == 60
