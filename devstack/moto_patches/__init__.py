@@ -11,14 +11,23 @@ moto's own code:
 - `sqs`: receive looks at the head of the queue, delete at the in-flight
   messages, the retention check reads one attribute.
 - `routing`: which service a request is for is worked out once per host.
+- `expressions`, `validation`, `responses`: each DynamoDB expression parsed
+  and its expression-only checks run once, not per request; item requests and
+  answers read and written as JSON instead of through the generic parser and
+  serializer.
 
-`install()` runs in the emulator process only (`python -m devstack.emulator`),
-never in Lambda nor in the tests' in-process moto. tests/devstack/
-test_moto_patches.py fails if a moto upgrade makes any patch stop applying or
-change an answer; docs/moto-upstream.md is the proposal to fix this upstream.
+`install()` runs in the emulator process (`python -m devstack.emulator`),
+never in Lambda; the tests' in-process moto stays stock except where a test
+installs the patches for its own duration (the search tests, which query
+indexes page by page). tests/devstack/test_moto_patches*.py fail if a moto
+upgrade makes any patch stop applying or change an answer;
+docs/moto-upstream.md is the proposal to fix this upstream.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from devstack.moto_patches import dynamodb, expressions, responses, routing, sqs, validation
 
@@ -35,3 +44,13 @@ def uninstall() -> None:
     """Stock moto again (for tests)."""
     for module in reversed(_MODULES):
         module.patches.undo()
+
+
+@contextmanager
+def installed() -> Iterator[None]:
+    """The patches for the duration of a `with` block, then stock moto (tests)."""
+    install()
+    try:
+        yield
+    finally:
+        uninstall()

@@ -78,13 +78,10 @@ def table(aws):
     # transactions copy only their items): stock moto sorts a whole index per Query,
     # which made these tests take minutes. tests/devstack/test_moto_patches.py holds
     # the patches equal to stock moto.
-    moto_patches.install()
-    try:
+    with moto_patches.installed():
         client = boto3.client("dynamodb")
         client.create_table(**table_definition(TABLE))
         yield client
-    finally:
-        moto_patches.uninstall()
 
 
 def write_history(catalog: Catalog, rng: random.Random, steps: int) -> dict[str, dict]:

@@ -26,13 +26,10 @@ TABLE = "patched"
 
 @pytest.fixture
 def client(aws) -> Iterator:
-    moto_patches.install()
-    try:
+    with moto_patches.installed():
         dynamodb = boto3.client("dynamodb")
         dynamodb.create_table(**table_definition(TABLE))
         yield dynamodb
-    finally:
-        moto_patches.uninstall()
 
 
 def moto_table():
@@ -310,12 +307,9 @@ class PoisonMessage(Message):
 
 @pytest.fixture
 def queue(aws) -> Iterator:
-    moto_patches.install()
-    try:
+    with moto_patches.installed():
         sqs = boto3.client("sqs")
         yield sqs, sqs.create_queue(QueueName="backlog")["QueueUrl"]
-    finally:
-        moto_patches.uninstall()
 
 
 def test_a_backlog_drains_exactly_once_oldest_first(queue) -> None:
