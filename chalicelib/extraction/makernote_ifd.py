@@ -12,10 +12,12 @@ import math
 import struct
 
 from chalicelib.extraction.bounded import clean_text
+from chalicelib.extraction.exif_values import TYPES
 
 MAX_ENTRIES = 500  # a maker-note IFD has a few hundred entries at most
 MAX_VALUE_BYTES = 64 * 1024
-_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 8: 2, 9: 4, 10: 8, 13: 4}
+# The field types read here (their sizes and struct codes are EXIF's: TYPES); others skip.
+_KINDS = frozenset({1, 2, 3, 4, 5, 7, 8, 9, 10, 13})
 
 
 class MakerIfd:
@@ -39,10 +41,10 @@ class MakerIfd:
 
     def raw(self, tag: int) -> tuple[int, int, bytes] | None:
         entry = self.entries.get(tag)
-        if entry is None or entry[0] not in _SIZES:
+        if entry is None or entry[0] not in _KINDS:
             return None
         kind, n, field = entry
-        size = _SIZES[kind] * n
+        size = TYPES[kind][0] * n
         if size > MAX_VALUE_BYTES:
             return None
         if size <= 4:
@@ -56,10 +58,10 @@ class MakerIfd:
         if found is None or found[0] in (2, 7):
             return []
         kind, n, value = found
-        if kind in (5, 10):
-            pairs = struct.unpack(f"{self.order}{2 * n}{'L' if kind == 5 else 'l'}", value)
+        code = TYPES[kind][1]
+        if kind in (5, 10):  # numerator, denominator
+            pairs = struct.unpack(f"{self.order}{2 * n}{code[0]}", value)
             return [a / b if b else math.nan for a, b in zip(pairs[::2], pairs[1::2], strict=True)]
-        code = {1: "B", 3: "H", 4: "L", 8: "h", 9: "l", 13: "L"}[kind]
         return list(struct.unpack(f"{self.order}{n}{code}", value))
 
     def number(self, tag: int, index: int = 0) -> int | None:
