@@ -23,8 +23,6 @@ phase's partial counts.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib import pixel_reconcile
 from chalicelib.catalog.rebuild import rebuild_facets
 from chalicelib.catalog.tally import count_record, counter_numbers
@@ -106,7 +104,7 @@ def _counters(
     catalog = deps.catalog
     if not position.after:
         # Versions first: any write during the count bumps them and voids the rebuild.
-        position.versions = {n: _version(item) for n, item in catalog.counter_shards().items()}
+        position.versions = catalog.shard_versions()
         position.counts = {n: {} for n in position.versions}
     for counted, (key, entry) in enumerate(catalog.entries(after=position.after), start=1):
         count_record(position.counts[catalog.shard_of(key)], entry.record, entry.indexed)
@@ -134,7 +132,7 @@ def _facets(
     if should_stop():
         return Position("facets", force=position.force)
     s = deps.settings
-    facets = rebuild_facets(deps.dynamodb, s.table, s.counter_shards)
+    facets = rebuild_facets(deps.dynamodb, s.table, deps.catalog.shard_versions())
     report.facets_rewritten, report.facets_busy = facets
     report.duplicates_rewritten, report.duplicates_busy = pixel_reconcile.rebuild_duplicates(deps)
     report.previews_removed = pixel_reconcile.sweep_previews(deps)
@@ -143,7 +141,3 @@ def _facets(
 
 
 _PHASES = {"objects": _objects, "records": _records, "counters": _counters, "facets": _facets}
-
-
-def _version(item: dict[str, Any] | None) -> int | None:
-    return int(item["version"]) if item and "version" in item else None

@@ -41,12 +41,12 @@ from typing import Any
 from chalicelib.catalog import duplicates
 from chalicelib.catalog.duplicate_index import index_writes
 from chalicelib.catalog.jobs import JobStore
+from chalicelib.catalog.layout import version_of
 from chalicelib.catalog.partials import PartialStore
 from chalicelib.catalog.rebuild import (
     apply_writes,
     counters_put,
     scan_items,
-    shard_versions,
 )
 from chalicelib.catalog.tally import (
     GLOBAL,
@@ -116,7 +116,7 @@ def _merges(job: dict[str, Any]) -> int:
 
 def _plan(deps, store, item, job, stop, again) -> str:
     s, partials = deps.settings, _partials(deps)
-    versions = shard_versions(deps.dynamodb, s.table, s.counter_shards)
+    versions = deps.catalog.shard_versions()
     wanted = segments_for(int(job.get("listed", 0)), item.parallel)
     # The preview sweep's ranges, stored so that a redelivery queues the same ones.
     ranges = plan_ranges(deps.s3, s.bucket, s.derived_prefix, wanted) if s.previews else []
@@ -126,7 +126,7 @@ def _plan(deps, store, item, job, stop, again) -> str:
     dups = deps.catalog.duplicates.counter_items()
     fields = {
         "tally_versions": {str(n): v for n, v in versions.items()},
-        "dup_versions": {pk: _version((i or {}).get("version")) for pk, i in dups.items()},
+        "dup_versions": {pk: version_of(i) for pk, i in dups.items()},
         "tally_segments": wanted,
         "dup_buckets": buckets_for(int(job.get("listed", 0)), s.counter_shards),
         "sweeps_total": len(ranges),
@@ -271,7 +271,7 @@ def _duplicate_counters(
     """The duplicate counters from the merges' totals, unless a write came in since
     their versions were read (the Puts check them too)."""
     fresh = deps.catalog.duplicates.counter_items()
-    versions = {pk: _version((item or {}).get("version")) for pk, item in fresh.items()}
+    versions = {pk: version_of(item) for pk, item in fresh.items()}
     if versions != {pk: _version(v) for pk, v in job["dup_versions"].items()}:
         return 0, True
     total = {

@@ -28,6 +28,7 @@ from chalicelib.catalog.layout import (
     image_pk,
     public_record,
     shard_of,
+    version_of,
 )
 from chalicelib.catalog.query import Search
 from chalicelib.catalog.records import STATUS_OK
@@ -273,6 +274,10 @@ class Catalog:
         pks = [counter_pk(n) for n in range(self._shards)]
         found = get_items(self._client, self._table, pks, consistent=True)
         return {n: found.get(counter_pk(n)) for n in range(self._shards)}
+
+    def shard_versions(self) -> dict[int, int | None]:
+        """Each counter shard's version now: read before counting, they guard a rebuild."""
+        return {n: version_of(item) for n, item in self.counter_shards().items()}
 
     def _extreme(self, shard: int, largest: bool) -> dict[str, Any] | None:
         response = self._client.query(

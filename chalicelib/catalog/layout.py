@@ -136,6 +136,11 @@ def counter_pk(shard: int) -> str:
     return f"counters#{shard}"
 
 
+def version_of(item: dict[str, Any] | None) -> int | None:
+    """The version a counter item holds (None: no item, or one never versioned)."""
+    return int(item["version"]) if item and "version" in item else None
+
+
 def counter_update(
     table: str, pk: str, increments: dict[str, int], labels: dict[str, str]
 ) -> dict[str, Any]:

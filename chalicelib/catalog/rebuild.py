@@ -16,7 +16,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.catalog import repair
-from chalicelib.catalog.batch import get_items
 from chalicelib.catalog.layout import DISTINCT_PK, IMAGE_PREFIX, counter_pk, decode, encode
 from chalicelib.catalog.tally import (
     DUPLICATE_PREFIXES,
@@ -54,13 +53,6 @@ def scan_items(
             yield decode(raw)
 
 
-def shard_versions(client: Any, table: str, shards: int) -> dict[int, int | None]:
-    """Each counter shard's version as stored now (None: no item or no version)."""
-    found = get_items(client, table, [counter_pk(n) for n in range(shards)], consistent=True)
-    items = {n: found.get(counter_pk(n)) for n in range(shards)}
-    return {n: int(i["version"]) if i and "version" in i else None for n, i in items.items()}
-
-
 def counters_put(
     table: str, shard: int, counters: dict[str, Any], expected_version: int | None
 ) -> dict[str, Any]:
@@ -95,10 +87,11 @@ def apply_writes(
     return written, False
 
 
-def rebuild_facets(client: Any, table: str, shards: int) -> tuple[int, bool]:
+def rebuild_facets(client: Any, table: str, versions: dict[int, int | None]) -> tuple[int, bool]:
     """The single process's facets rebuild: one tally of the whole table, then the
-    same per-shard and global writes as a job's merges and close; (written, busy)."""
-    versions = shard_versions(client, table, shards)
+    same per-shard and global writes as a job's merges and close, guarded by each
+    shard's `versions` as read before the tally; (written, busy)."""
+    shards = len(versions)
     tally = Tally(shards)
     for item in scan_items(client, table):
         tally.add(item)
