@@ -215,7 +215,8 @@ def _merge_shard(deps: Dependencies, job: dict[str, Any], shard: int) -> tuple[d
     wanted = _partials(deps).write_blob(blob, encode_part(sorted(part["t"])))
     result = {"facets_written": written, "facets_busy": busy, "wanted": wanted}
     result["read_version"] = version
-    if counter_numbers(deps.catalog.counter_shards()[shard]) == counter_numbers(part["c"]):
+    stored = deps.catalog.counter_shards(only=[shard])[shard]
+    if counter_numbers(stored) == counter_numbers(part["c"]):
         return {**result, "counters": "same", "version": version}, None
     put = counters_put(s.table, shard, part["c"], version)
     return {**result, "counters": "rebuilt", "version": (version or 0) + 1}, put

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,11 +269,14 @@ class Catalog:
         )
         return decode(response["Item"]) if "Item" in response else None
 
-    def counter_shards(self) -> dict[int, dict[str, Any] | None]:
-        """Each counter shard's item as stored (None when missing), by shard number."""
-        pks = [counter_pk(n) for n in range(self._shards)]
-        found = get_items(self._client, self._table, pks, consistent=True)
-        return {n: found.get(counter_pk(n)) for n in range(self._shards)}
+    def counter_shards(self, only: Iterable[int] | None = None) -> dict[int, dict[str, Any] | None]:
+        """Each counter shard's item as stored (None when missing), by shard number: all
+        of them, or `only` those."""
+        shards = list(range(self._shards) if only is None else only)
+        found = get_items(
+            self._client, self._table, [counter_pk(n) for n in shards], consistent=True
+        )
+        return {n: found.get(counter_pk(n)) for n in shards}
 
     def shard_versions(self) -> dict[int, int | None]:
         """Each counter shard's version now: read before counting, they guard a rebuild."""
