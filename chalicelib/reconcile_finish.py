@@ -40,7 +40,7 @@ from typing import Any
 
 from chalicelib.catalog import duplicates
 from chalicelib.catalog.duplicate_index import index_writes
-from chalicelib.catalog.jobs import JobStore
+from chalicelib.catalog.jobs import JobStore, merges_planned
 from chalicelib.catalog.layout import version_of
 from chalicelib.catalog.partials import PartialStore
 from chalicelib.catalog.rebuild import (
@@ -110,10 +110,6 @@ def buckets_for(listed: int, shards: int) -> int:
     return max(shards, min(MAX_RANGES, -(-listed // RECORDS_PER_DUPLICATE_BUCKET)))
 
 
-def _merges(job: dict[str, Any]) -> int:
-    return max(len(job["tally_versions"]), int(job["dup_buckets"]))
-
-
 def _plan(deps, store, item, job, stop, again) -> str:
     s, partials = deps.settings, _partials(deps)
     versions = deps.catalog.shard_versions()
@@ -170,7 +166,7 @@ def _tally(deps, store, item, job, stop, again) -> str:
     if len(job.get("tallied", ())) == int(job["tally_segments"]) and (added or again):
         merges = [
             WorkItem(item.job, "merge", f"m{n}", segment=n, parallel=item.parallel)
-            for n in range(_merges(job))
+            for n in range(merges_planned(job))
         ]
         send_items(deps, merges)
         return "segment counted: queued the merges"
@@ -232,8 +228,8 @@ def _merge_bucket(deps: Dependencies, job: dict[str, Any], bucket: int) -> dict[
 
 
 def _close_if_merged(deps: Dependencies, store: JobStore, item: WorkItem) -> None:
-    job = store.job_item(item.job) or {}
-    if int(job.get("merges_done", 0)) >= _merges(job):
+    job = store.job_item(item.job)
+    if job and int(job.get("merges_done", 0)) >= merges_planned(job):
         send_items(deps, [WorkItem(item.job, "close", "close", parallel=item.parallel)])
 
 

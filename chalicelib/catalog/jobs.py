@@ -137,14 +137,7 @@ class JobStore:
     def begin_tally(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         """Record the plan of the final step (the versions read, the segments, the
         preview sweep's ranges), once: a redelivered `finish` gets the first one's."""
-        names = {f"#{n}": n for n in fields}
-        done = self._change(
-            job,
-            "SET " + ", ".join(f"#{n} = :{n}" for n in fields),
-            "attribute_not_exists(tally_segments)",
-            {f":{n}": v for n, v in fields.items()},
-            names=names,
-        )
+        done = self._set(job, fields, "attribute_not_exists(tally_segments)")
         return done or self.job_item(job)
 
     def sweep_piece(
@@ -162,14 +155,7 @@ class JobStore:
 
     def close_final(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         """The final step's results, once its close ran; returns the job after."""
-        sets = {**fields, "closed": True}
-        return self._change(
-            job,
-            "SET " + ", ".join(f"#{n} = :{n}" for n in sets),
-            "#state = :finishing",
-            {**{f":{n}": v for n, v in sets.items()}, ":finishing": "finishing"},
-            names={**{f"#{n}": n for n in sets}, "#state": "state"},
-        )
+        return self._while_finishing(job, {**fields, "closed": True})
 
     def segment_tallied(self, job: str, segment: int) -> tuple[dict[str, Any], bool]:
         """Add a finished tally segment: (the job as it is after, whether this call
@@ -211,16 +197,29 @@ class JobStore:
         return "already" if str(shard) in item.get("merged", {}) else "busy"
 
     def finish_job(self, job: str, fields: dict[str, Any], expires_at: int) -> None:
-        sets = {**fields, "state": "finished", "expires_at": expires_at}
-        names = {f"#{n}": n for n in sets}
-        self._change(
-            job,
-            "SET " + ", ".join(f"#{n} = :{n}" for n in sets),
-            "#state = :finishing",
-            {**{f":{n}": v for n, v in sets.items()}, ":finishing": "finishing"},
-            names=names,
-        )
+        self._while_finishing(job, {**fields, "state": "finished", "expires_at": expires_at})
         self.release_job_slot(job)
+
+    def _while_finishing(self, job: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        finishing = {":finishing": "finishing"}
+        return self._set(job, fields, "#state = :finishing", finishing, {"#state": "state"})
+
+    def _set(
+        self,
+        job: str,
+        fields: dict[str, Any],
+        condition: str,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """SET each of `fields` on the job item when `condition` holds."""
+        return self._change(
+            job,
+            "SET " + ", ".join(f"#{n} = :{n}" for n in fields),
+            condition,
+            {**{f":{n}": v for n, v in fields.items()}, **(values or {})},
+            names={**{f"#{n}": n for n in fields}, **(names or {})},
+        )
 
     def _change(
         self,
@@ -254,6 +253,12 @@ class JobStore:
         return decode(response["Item"]) if "Item" in response else None
 
 
+def merges_planned(item: dict[str, Any]) -> int:
+    """How many merges the final step runs: one per counter shard and duplicate bucket
+    (there are at least as many buckets as shards); 0 before it is planned."""
+    return max(len(item.get("tally_versions", {})), int(item.get("dup_buckets", 0)))
+
+
 def job_view(item: dict[str, Any]) -> dict[str, Any]:
     """What `GET /reconcile/{job}` and `make reconcile-status` show of a job item."""
     dead = item.get("dead_errors") or {}
@@ -285,7 +290,7 @@ def job_view(item: dict[str, Any]) -> dict[str, Any]:
         "final_step": {
             "segments": int(item.get("tally_segments", 0)),
             "segments_tallied": len(item.get("tallied", ())),
-            "merges": max(len(item.get("tally_versions", {})), int(item.get("dup_buckets", 0))),
+            "merges": merges_planned(item),
             "merges_done": int(item.get("merges_done", 0)),
             "sweep_ranges": int(item.get("sweeps_total", 0)),
             "sweep_ranges_done": len(item.get("swept", ())),
